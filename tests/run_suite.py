@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Run the whole meson test suite and close with one summary line.
+
+meson prints its own summary; CI reads the plain closing line
+"N passed, N failed, N skipped" that this script prints last.
+"""
+import json
+import os
+import subprocess
+import sys
+
+build = sys.argv[1] if len(sys.argv) > 1 else "build-test"
+cmd = ["meson", "test", "-C", build, "--print-errorlogs",
+       "--num-processes", os.environ.get("MOAT_TEST_JOBS", "2")] + sys.argv[2:]
+rc = subprocess.call(cmd)
+
+log = os.path.join(build, "meson-logs", "testlog.json")
+passed = failed = skipped = 0
+try:
+    with open(log) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            result = json.loads(line).get("result", "")
+            if result in ("OK", "EXPECTEDFAIL"):
+                passed += 1
+            elif result == "SKIP":
+                skipped += 1
+            else:
+                failed += 1
+except OSError as e:
+    print(f"moat: no test log at {log}: {e}", file=sys.stderr)
+    failed += 1
+
+if passed + failed == 0:
+    print("moat: the suite ran no test", file=sys.stderr)
+    rc = rc or 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(rc if rc else (1 if failed else 0))
