@@ -1,0 +1,210 @@
+/* The platform-independent half: choosing an implementation, the stub page,
+ * the host vDSO, and the dispatch behind platform.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "platform/platform_impl.h"
+#include "platform/stub_layout.h"
+
+/* The host vDSO and its data pages ([vvar], [vvar_vclock]) form one block
+ * that every stub keeps; guests use it for clock_gettime and friends without
+ * trapping. /proc/self/maps is the only place that tells where the data pages
+ * are; it is read once, before the Sentry gives up its view of /proc. */
+static void find_vdso(struct platform *p)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return;
+    char line[512];
+    uint64_t lo = 0, hi = 0, vdso = 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long s, e;
+        if (sscanf(line, "%llx-%llx", &s, &e) != 2)
+            continue;
+        const char *name = strrchr(line, ' ');
+        if (!name)
+            continue;
+        name++;
+        if (strncmp(name, "[vvar", 5) != 0 && strncmp(name, "[vdso]", 6) != 0)
+            continue;
+        if (strncmp(name, "[vdso]", 6) == 0)
+            vdso = s;
+        if (lo == 0 || s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
+    }
+    fclose(f);
+    /* Only a block above the stub can be kept: the stub unmaps everything
+     * between them, and the guest's range ends at the stub. */
+    if (vdso && lo >= STUB_BASE + STUB_SIZE && hi <= STUB_HOST_TASK_TOP) {
+        p->vdso_lo = lo;
+        p->vdso_hi = hi;
+        p->vdso_base = vdso;
+    }
+}
+
+int platform_stub_install(struct platform *p, const void *code, size_t len, const char **why)
+{
+    if (len == 0 || len > STUB_SIZE) {
+        *why = "stub code does not fit its page";
+        return -EINVAL;
+    }
+    /* Copy the stub into a sealed memfd and map it read-only: stubs inherit
+     * the mapping at fork, and nothing can write the code afterwards. */
+    int fd = memfd_create("moat-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        *why = "memfd_create for the stub failed";
+        return -errno;
+    }
+    int err = 0;
+    if (ftruncate(fd, STUB_SIZE) < 0 || pwrite(fd, code, len, 0) != (ssize_t)len ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        err = -errno;
+        *why = "cannot prepare the stub memfd";
+        close(fd);
+        return err;
+    }
+    void *at = mmap((void *)STUB_BASE, STUB_SIZE, PROT_READ | PROT_EXEC,
+                    MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+    close(fd);
+    if (at == MAP_FAILED || at != (void *)STUB_BASE) {
+        if (at != MAP_FAILED)
+            munmap(at, STUB_SIZE);
+        *why = "the stub address is already in use in the Sentry";
+        return -EEXIST;
+    }
+    find_vdso(p);
+    return 0;
+}
+
+int platform_create(enum platform_kind kind, int memfd, struct platform **out, const char **why)
+{
+    *why = NULL;
+    switch (kind) {
+    case PLATFORM_PTRACE:
+        return platform_ptrace_create(memfd, out, why);
+    case PLATFORM_SYSTRAP:
+        *why = "the systrap platform is not built yet";
+        return -ENOSYS;
+    }
+    *why = "unknown platform";
+    return -EINVAL;
+}
+
+void platform_destroy(struct platform *p)
+{
+    if (p)
+        p->ops->destroy(p);
+}
+
+const char *platform_name(const struct platform *p)
+{
+    return p->name;
+}
+
+uint64_t platform_max_addr(const struct platform *p)
+{
+    (void)p;
+    return STUB_BASE;
+}
+
+size_t platform_reserved(const struct platform *p, struct platform_range *out, size_t max)
+{
+    size_t n = 0;
+    if (n < max)
+        out[n] = (struct platform_range){STUB_BASE, STUB_BASE + STUB_SIZE};
+    n++;
+    if (p->vdso_lo) {
+        if (n < max)
+            out[n] = (struct platform_range){p->vdso_lo, p->vdso_hi};
+        n++;
+    }
+    return n;
+}
+
+uint64_t platform_vdso_base(const struct platform *p)
+{
+    return p->vdso_base;
+}
+
+int platform_as_create(struct platform *p, struct platform_as **out)
+{
+    return p->ops->as_create(p, out);
+}
+
+void platform_as_destroy(struct platform_as *as)
+{
+    if (as)
+        as->p->ops->as_destroy(as);
+}
+
+int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
+{
+    return as->p->ops->as_map(as, addr, len, prot, off);
+}
+
+int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
+{
+    return as->p->ops->as_unmap(as, addr, len);
+}
+
+int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot)
+{
+    return as->p->ops->as_protect(as, addr, len, prot);
+}
+
+int platform_as_host_pid(const struct platform_as *as)
+{
+    return as->p->ops->as_host_pid(as);
+}
+
+int platform_ctx_create(struct platform_as *as, struct platform_ctx **out)
+{
+    return as->p->ops->ctx_create(as, out);
+}
+
+void platform_ctx_destroy(struct platform_ctx *ctx)
+{
+    if (ctx)
+        ctx->as->p->ops->ctx_destroy(ctx);
+}
+
+struct abi_ptregs *platform_ctx_regs(struct platform_ctx *ctx)
+{
+    return ctx->as->p->ops->ctx_regs(ctx);
+}
+
+int platform_ctx_get_fpu(struct platform_ctx *ctx, struct abi_fxsave *out)
+{
+    return ctx->as->p->ops->ctx_get_fpu(ctx, out);
+}
+
+int platform_ctx_set_fpu(struct platform_ctx *ctx, const struct abi_fxsave *in)
+{
+    return ctx->as->p->ops->ctx_set_fpu(ctx, in);
+}
+
+int platform_ctx_reset_fpu(struct platform_ctx *ctx)
+{
+    struct abi_fxsave fx;
+    memset(&fx, 0, sizeof(fx));
+    fx.cwd = ABI_FPU_DEFAULT_CWD;
+    fx.mxcsr = ABI_FPU_DEFAULT_MXCSR;
+    return platform_ctx_set_fpu(ctx, &fx);
+}
+
+int platform_ctx_run(struct platform_ctx *ctx, struct platform_event *ev)
+{
+    return ctx->as->p->ops->ctx_run(ctx, ev);
+}
+
+void platform_ctx_interrupt(struct platform_ctx *ctx)
+{
+    ctx->as->p->ops->ctx_interrupt(ctx);
+}

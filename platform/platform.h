@@ -1,0 +1,95 @@
+/* The one interface the Sentry uses to run guest code.
+ *
+ * A platform creates address spaces (host stub processes with nothing but the
+ * stub code and the vDSO mapped), maps ranges of the Sentry's memory file into
+ * them, and runs guest contexts (stub threads) until they make a syscall,
+ * fault, or are interrupted. Nothing here knows about files or tasks.
+ */
+#ifndef MOAT_PLATFORM_PLATFORM_H
+#define MOAT_PLATFORM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/regs.h"
+
+enum platform_kind {
+    PLATFORM_PTRACE = 0,
+    PLATFORM_SYSTRAP = 1,
+};
+
+/* Guest memory protections, as PROT_* bits. */
+#define PLATFORM_PROT_READ  0x1
+#define PLATFORM_PROT_WRITE 0x2
+#define PLATFORM_PROT_EXEC  0x4
+
+/* A range of guest virtual memory the guest may never map: stub code, vDSO. */
+struct platform_range {
+    uint64_t start;
+    uint64_t end; /* exclusive */
+};
+
+struct platform;
+struct platform_as;
+struct platform_ctx;
+
+enum platform_event_kind {
+    PLATFORM_EV_SYSCALL,   /* guest executed `syscall`; regs hold number and args */
+    PLATFORM_EV_FAULT,     /* synchronous fault: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP */
+    PLATFORM_EV_INTERRUPT, /* an asynchronous host signal stopped the context */
+    PLATFORM_EV_DIED,      /* the stub thread died (killed from outside) */
+};
+
+struct platform_event {
+    enum platform_event_kind kind;
+    int signo;      /* FAULT, INTERRUPT: host signal number */
+    int si_code;    /* FAULT */
+    uint64_t addr;  /* FAULT: si_addr */
+    bool write;     /* FAULT SIGSEGV: the access was a write (from the page fault error code) */
+    bool exec;      /* FAULT SIGSEGV: the access was an instruction fetch */
+    int trapno;     /* FAULT: x86 trap number when known, else -1 */
+};
+
+/* Create the platform. memfd is the Sentry's memory file; every address space
+ * maps ranges of it. Returns -errno; on failure *why names the reason. */
+int platform_create(enum platform_kind kind, int memfd, struct platform **out, const char **why);
+void platform_destroy(struct platform *p);
+const char *platform_name(const struct platform *p);
+
+/* The highest guest address (exclusive) and the ranges below or above it that
+ * the guest may never map. The vDSO is mapped in every address space at
+ * platform_vdso_base() (0 when there is none). */
+uint64_t platform_max_addr(const struct platform *p);
+size_t platform_reserved(const struct platform *p, struct platform_range *out, size_t max);
+uint64_t platform_vdso_base(const struct platform *p);
+
+/* Address spaces. */
+int platform_as_create(struct platform *p, struct platform_as **out);
+void platform_as_destroy(struct platform_as *as);
+/* Map [addr, addr+len) to memory-file offset off with prot (MAP_SHARED|MAP_FIXED). */
+int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off);
+int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
+int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
+/* Host pid of the stub process (for tests, /proc checks, debugging). */
+int platform_as_host_pid(const struct platform_as *as);
+
+/* Guest contexts (one per guest thread). The first context of an address
+ * space is its stub's initial thread. All calls for a context come from the
+ * Sentry thread that created it (ptrace ties a tracee to one tracer thread). */
+int platform_ctx_create(struct platform_as *as, struct platform_ctx **out);
+void platform_ctx_destroy(struct platform_ctx *ctx);
+/* Registers as of the last stop. Edit them in place; run() writes them back. */
+struct abi_ptregs *platform_ctx_regs(struct platform_ctx *ctx);
+/* x87/SSE state in FXSAVE layout (512 bytes). */
+int platform_ctx_get_fpu(struct platform_ctx *ctx, struct abi_fxsave *out);
+int platform_ctx_set_fpu(struct platform_ctx *ctx, const struct abi_fxsave *in);
+/* Reset FPU/SSE state to what a fresh exec sees. */
+int platform_ctx_reset_fpu(struct platform_ctx *ctx);
+/* Run until the next event. Returns 0 or -errno (the stub is unusable). */
+int platform_ctx_run(struct platform_ctx *ctx, struct platform_event *ev);
+/* Make a running or blocked-in-Sentry context return PLATFORM_EV_INTERRUPT soon.
+ * Safe from any thread and from signal handlers. */
+void platform_ctx_interrupt(struct platform_ctx *ctx);
+
+#endif
