@@ -1,0 +1,124 @@
+/* Guest memory: the Sentry's memory file and guest address spaces.
+ *
+ * All guest-visible memory lives in one memfd owned by the Sentry
+ * (struct mm_memfile). The Sentry maps the whole file into its own address
+ * space, so copy-in/copy-out is a memcpy after a VMA lookup. Stub address
+ * spaces get ranges of the same file mapped lazily, on guest faults, through
+ * the platform.
+ */
+#ifndef MOAT_SENTRY_MM_MM_H
+#define MOAT_SENTRY_MM_MM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct platform;
+struct platform_as;
+
+#define MM_PAGE_SIZE 4096ULL
+
+/* ---- memory file ---- */
+
+struct mm_memfile;
+
+/* max_bytes bounds the file (and the Sentry's reservation for it). */
+int mm_memfile_create(uint64_t max_bytes, struct mm_memfile **out);
+void mm_memfile_destroy(struct mm_memfile *mf);
+int mm_memfile_fd(const struct mm_memfile *mf);
+/* Allocate len bytes (a multiple of the page size), zero-filled. Returns the
+ * file offset or -ENOMEM. */
+int64_t mm_memfile_alloc(struct mm_memfile *mf, uint64_t len);
+/* Release a range; its pages go back to the host (hole punched). */
+void mm_memfile_free(struct mm_memfile *mf, uint64_t off, uint64_t len);
+/* The Sentry's own mapping of file offset off. */
+void *mm_memfile_ptr(const struct mm_memfile *mf, uint64_t off);
+/* Bytes currently allocated (for /proc/meminfo later, and tests). */
+uint64_t mm_memfile_used(const struct mm_memfile *mf);
+
+/* ---- address spaces ---- */
+
+struct mm;
+
+/* VMA flags beyond protection. */
+#define MM_VMA_SHARED    0x1  /* MAP_SHARED: writes visible to every mapper */
+#define MM_VMA_GROWSDOWN 0x2  /* stack: faults just below extend it */
+#define MM_VMA_NORESERVE 0x4
+/* Set by madvise, for fork and core dumps. */
+#define MM_VMA_DONTFORK   0x8
+#define MM_VMA_WIPEONFORK 0x10
+#define MM_VMA_DONTDUMP   0x20
+
+/* as may be NULL (unit tests): nothing is then mapped in any stub. p may be
+ * NULL too: the address space then ends at 0x7e0000000000 and has no
+ * reserved ranges. */
+int mm_create(struct mm_memfile *mf, struct platform *p, struct platform_as *as, struct mm **out);
+/* Frees every VMA and its memory. It does not touch the stub: destroy the
+ * platform_as first, since the freed memory is reused at once. */
+void mm_destroy(struct mm *mm);
+
+/* Layout chosen by the loader. */
+void mm_set_mmap_base(struct mm *mm, uint64_t top); /* top-down allocations start below this */
+void mm_set_brk_start(struct mm *mm, uint64_t start);
+uint64_t mm_max_addr(const struct mm *mm);
+/* RLIMIT_STACK: how far a MM_VMA_GROWSDOWN VMA may grow (default 8 MiB). */
+void mm_set_stack_limit(struct mm *mm, uint64_t bytes);
+
+/* Syscall-level operations: Linux semantics, return the result or -errno.
+ * fd-backed mappings are not supported yet: mmap without MAP_ANONYMOUS
+ * returns -ENODEV. */
+int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+                uint64_t off);
+int64_t mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
+int64_t mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
+int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
+                  int flags, uint64_t new_addr);
+int64_t mm_brk(struct mm *mm, uint64_t addr);
+int64_t mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
+/* Fills the guest's vec (one byte per page) through copy-out. */
+int64_t mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec);
+int64_t mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
+
+/* Map an anonymous private region for the loader (MAP_FIXED semantics, name
+ * for /proc maps later: "[stack]", "[heap]" or NULL). */
+int64_t mm_map_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot, int vma_flags,
+                     const char *name);
+
+/* A guest fault at addr. Returns 0 when the page is now mapped in the stub
+ * (resume the guest), -EFAULT when it is a real SIGSEGV; *si_code is then
+ * SEGV_MAPERR (1) or SEGV_ACCERR (2). -EIO when it is a SIGBUS with
+ * *si_code BUS_ADRERR (2): past the end of shared anonymous memory grown
+ * by mremap, as on Linux. -ENOMEM when the memory file is full (Linux would
+ * OOM-kill: the caller should kill the task), another -errno when the
+ * platform failed to map. A fault just below a MM_VMA_GROWSDOWN
+ * VMA grows it, within the stack limit and guard gap, as on Linux. */
+int mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec, int *si_code);
+
+/* Copy between the Sentry and guest memory, with the guest's protections:
+ * copy-in needs the page readable (x86: any protection but PROT_NONE, as for
+ * the guest's own loads), copy-out needs PROT_WRITE. Pages not yet touched
+ * are populated as the guest's own access would (and a stack grows). Returns
+ * 0, -EFAULT, or -ENOMEM when the memory file is full; on failure nothing
+ * beyond the first bad page has been touched. A range running past the top
+ * of the address space (or wrapping) fails before anything is copied. */
+int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t n);
+int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* Copy-out ignoring PROT_WRITE (the loader filling read-only segments). */
+int mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* NUL-terminated string of at most max bytes including the NUL. Returns its
+ * length, -EFAULT, or -ENAMETOOLONG when no NUL was found within max. */
+int64_t mm_copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
+/* Zero guest memory (respects PROT_WRITE). */
+int mm_zero(struct mm *mm, uint64_t dst, size_t n);
+
+/* VMA iteration (for /proc/PID/maps, tests, core dumps). */
+struct mm_vma_info {
+    uint64_t start, end;
+    int prot;
+    int flags; /* MM_VMA_* */
+    const char *name;
+};
+/* Calls fn for each VMA in address order; stops when fn returns non-zero. */
+int mm_for_each_vma(struct mm *mm, int (*fn)(void *arg, const struct mm_vma_info *v), void *arg);
+
+#endif
