@@ -1,0 +1,181 @@
+/* `moat do`: run one program in a fresh sandbox. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/commands.h"
+#include "runtime/sandbox.h"
+
+extern char **environ;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: moat do [OPTIONS] -- PROGRAM [ARGS...]\n"
+            "\n"
+            "Run PROGRAM in a new sandbox. The exit status is the program's; a program\n"
+            "killed by signal N exits 128+N. moat's own errors: 125 (internal),\n"
+            "126 (cannot execute), 127 (not found).\n"
+            "\n"
+            "  --platform=ptrace      how guest syscalls are intercepted (default ptrace)\n"
+            "  --strace               print every guest syscall on stderr\n"
+            "  --debug                name denied host calls of the sentry\n"
+            "  --debug-log=FILE       write strace and diagnostics to FILE\n"
+            "  --hostname=NAME        the sandbox's hostname (default moat)\n"
+            "  -h, --help             this text\n");
+}
+
+/* Find PROGRAM as a shell would: a name with a slash is a path, anything else
+ * is looked up in $PATH. Returns a malloc'd path or NULL (errno set). */
+static char *resolve(const char *prog)
+{
+    if (strchr(prog, '/'))
+        return strdup(prog);
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int saw_eacces = 0;
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        char *cand = NULL;
+        if (asprintf(&cand, "%.*s/%s", (int)len, len ? path : ".", prog) < 0)
+            return NULL;
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(cand, X_OK) == 0)
+                return cand;
+            saw_eacces = 1;
+        }
+        free(cand);
+        path = end ? end + 1 : path + len;
+    }
+    errno = saw_eacces ? EACCES : ENOENT;
+    return NULL;
+}
+
+int cmd_do(int argc, char **argv, const struct global_opts *g)
+{
+    enum { OPT_PLATFORM = 256, OPT_STRACE, OPT_DEBUG, OPT_DEBUG_LOG, OPT_HOSTNAME };
+    static const struct option opts[] = {
+        {"platform", required_argument, NULL, OPT_PLATFORM},
+        {"strace", no_argument, NULL, OPT_STRACE},
+        {"debug", no_argument, NULL, OPT_DEBUG},
+        {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
+        {"hostname", required_argument, NULL, OPT_HOSTNAME},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct sentry_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.platform = PLATFORM_PTRACE;
+    cfg.log_fd = -1;
+    cfg.status_fd = -1;
+    cfg.confine = true;
+    cfg.debug = g->debug;
+    const char *log_path = NULL;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_PLATFORM:
+            if (strcmp(optarg, "ptrace") == 0) {
+                cfg.platform = PLATFORM_PTRACE;
+            } else if (strcmp(optarg, "systrap") == 0) {
+                fprintf(stderr, "moat: --platform=systrap is not built yet; use ptrace\n");
+                return 125;
+            } else {
+                fprintf(stderr, "moat: unknown platform '%s' (known: ptrace)\n", optarg);
+                return 125;
+            }
+            break;
+        case OPT_STRACE:
+            cfg.strace = true;
+            break;
+        case OPT_DEBUG:
+            cfg.debug = true;
+            break;
+        case OPT_DEBUG_LOG:
+            log_path = optarg;
+            break;
+        case OPT_HOSTNAME:
+            if (strlen(optarg) == 0 || strlen(optarg) > 64) {
+                fprintf(stderr, "moat: --hostname must be 1 to 64 characters, got '%s'\n",
+                        optarg);
+                return 125;
+            }
+            cfg.hostname = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 125;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "moat do: no program given\n");
+        usage(stderr);
+        return 125;
+    }
+    const char *prog = argv[optind];
+    char *path = resolve(prog);
+    if (!path) {
+        int e = errno;
+        fprintf(stderr, "moat: %s: %s\n", prog, strerror(e));
+        return e == ENOENT ? 127 : 126;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        fprintf(stderr, "moat: %s: %s\n", path, strerror(e));
+        free(path);
+        return e == ENOENT || e == ENOTDIR ? 127 : 126;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "moat: %s: %s\n", path,
+                S_ISDIR(st.st_mode) ? "Is a directory" : "not a regular file");
+        close(fd);
+        free(path);
+        return 126;
+    }
+    if (access(path, X_OK) < 0) {
+        fprintf(stderr, "moat: %s: %s\n", path, strerror(errno));
+        close(fd);
+        free(path);
+        return 126;
+    }
+    if (log_path) {
+        cfg.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (cfg.log_fd < 0) {
+            fprintf(stderr, "moat: --debug-log %s: %s\n", log_path, strerror(errno));
+            close(fd);
+            free(path);
+            return 125;
+        }
+    }
+    cfg.exe_fd = fd;
+    cfg.exe_path = path;
+    cfg.argv = argv + optind;
+    cfg.envp = environ;
+
+    struct sandbox sb;
+    const char *why = NULL;
+    int err = sandbox_start(&cfg, &sb, &why);
+    close(fd);
+    if (err) {
+        fprintf(stderr, "moat: %s: %s\n", why, strerror(-err));
+        free(path);
+        return 125;
+    }
+    int code = sandbox_wait(&sb);
+    free(path);
+    return code;
+}

@@ -1,0 +1,18 @@
+/* The moat command's subcommands. */
+#ifndef MOAT_RUNTIME_COMMANDS_H
+#define MOAT_RUNTIME_COMMANDS_H
+
+#include <stdbool.h>
+
+/* Global flags, accepted before the subcommand as runc's callers pass them. */
+struct global_opts {
+    const char *root;       /* --root: state directory */
+    const char *log;        /* --log */
+    const char *log_format; /* --log-format */
+    bool systemd_cgroup;
+    bool debug;
+};
+
+int cmd_do(int argc, char **argv, const struct global_opts *g);
+
+#endif

@@ -1,0 +1,45 @@
+/* Starting a Sentry: the entry point the front end calls in the process it
+ * created for the sandbox (already in its own namespaces). */
+#ifndef MOAT_SENTRY_BOOT_SENTRY_H
+#define MOAT_SENTRY_BOOT_SENTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "platform/platform.h"
+
+struct sentry_config {
+    enum platform_kind platform;
+    int exe_fd;             /* the program, opened by the front end */
+    const char *exe_path;   /* as the user named it: AT_EXECFN and messages */
+    char *const *argv;
+    char *const *envp;
+    const char *hostname;   /* NULL: "moat" */
+    bool strace;
+    bool debug;             /* name denied host calls instead of a silent kill */
+    int log_fd;             /* strace and diagnostics */
+    int status_fd;          /* where the outcome goes (struct sentry_status) */
+    bool confine;           /* pivot to an empty root, drop caps, seccomp */
+};
+
+/* What the Sentry tells the front end when it is done. */
+enum sentry_status_kind {
+    SENTRY_STATUS_GUEST = 1, /* value: the guest's wait status */
+    SENTRY_STATUS_ERROR = 2, /* value: the exit code moat should use; message already printed */
+};
+
+struct sentry_status {
+    int32_t kind;
+    int32_t value;
+};
+
+/* Never returns: exits when the guest is done. */
+__attribute__((noreturn)) void sentry_main(const struct sentry_config *cfg);
+
+/* Confinement steps (confine.c, seccomp.c). Each returns 0 or -errno with
+ * *why naming the step that failed. */
+int sentry_confine_fs(const char **why);
+int sentry_drop_caps(const char **why);
+int sentry_install_seccomp(bool debug, const char **why);
+
+#endif

@@ -1,0 +1,124 @@
+/* The Sentry's kernel state: the sandbox-wide kernel and its tasks.
+ *
+ * One task is one guest thread; in this milestone a sandbox runs one thread
+ * group of one task. Each task is driven by one Sentry thread, which is also
+ * the ptrace tracer of the task's stub thread.
+ */
+#ifndef MOAT_SENTRY_KERNEL_KERNEL_H
+#define MOAT_SENTRY_KERNEL_KERNEL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "abi/signal.h"
+#include "abi/syscall_table.h"
+#include "abi/types.h"
+#include "abi/flags.h"
+
+struct platform;
+struct platform_ctx;
+struct platform_as;
+struct mm;
+struct mm_memfile;
+struct vfs_fdtable;
+
+#define KERNEL_NGROUPS_MAX 65536
+
+struct kernel {
+    struct platform *platform;
+    struct mm_memfile *memfile;
+    char hostname[ABI_UTSNAME_LEN];
+    char domainname[ABI_UTSNAME_LEN];
+    int ncpus;              /* CPUs the sandbox reports (online and in every affinity mask) */
+    bool strace;            /* print every syscall */
+    int log_fd;             /* where --strace and the debug log go */
+    bool debug;
+    int next_pid;
+    /* ENOSYS reports: one per syscall number, not one per call. */
+    uint8_t enosys_seen[ABI_SYSCALL_TABLE_SIZE / 8 + 1];
+    bool int80_reported;
+    /* A host signal the front end forwarded (SIGINT, SIGTERM, ...), pending for
+     * the guest; written from the Sentry's signal handler. */
+    volatile sig_atomic_t host_signal;
+    struct task *init; /* the first guest task */
+    /* Limits the first task starts with: the Sentry's own at start-up, as a
+     * child of the front end would inherit them. */
+    struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
+};
+
+struct task_creds {
+    uint32_t uid, euid, suid, fsuid;
+    uint32_t gid, egid, sgid, fsgid;
+    uint32_t ngroups;
+    uint32_t *groups;
+};
+
+struct task {
+    struct kernel *k;
+    int pid;  /* thread-group id, as the guest sees it */
+    int tid;
+    int ppid; /* 0 for the sandbox's first process, as for Linux's init */
+    struct task_creds creds;
+    struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
+    struct mm *mm;
+    struct platform_as *as;
+    struct platform_ctx *ctx;
+    struct vfs_fdtable *fds;
+    struct abi_sigaction sigactions[ABI_NSIG]; /* index sig-1 */
+    abi_sigset_t sigmask;
+    struct abi_stack altstack;
+    char comm[16];
+    uint64_t clear_child_tid;
+    uint64_t robust_list;
+    uint64_t robust_len;
+    uint32_t umask;
+    bool exited;
+    int exit_status; /* wait(2) status word */
+    /* The page of the last fault and how often it faulted in a row (see
+     * handle_fault in task.c). */
+    uint64_t fault_page;
+    int fault_repeats;
+};
+
+/* ---- kernel ---- */
+/* Reads the host limits too: call before the Sentry's seccomp filter. */
+void kernel_init(struct kernel *k, struct platform *p, struct mm_memfile *mf);
+/* Report an unimplemented syscall: once per number, with its name. */
+void kernel_report_enosys(struct kernel *k, long nr);
+/* printf to the debug log (stderr unless --debug-log). */
+void kernel_log(struct kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- tasks ---- */
+/* A new task with a fresh address space and the default creds and limits. */
+int task_create(struct kernel *k, struct task **out);
+void task_destroy(struct task *t);
+/* Runs the task until it exits; returns its wait status. */
+int task_run(struct task *t);
+/* Terminate the thread group with a wait status (exit or signal). */
+void task_exit_group(struct task *t, int status);
+
+/* Guest memory access for syscall handlers. */
+int task_copy_in(struct task *t, void *dst, uint64_t src, size_t n);
+int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t n);
+
+/* Linux's access_ok(): the range lies in the user half of the address space.
+ * Checked first by every call that takes a user buffer, so a kernel address
+ * is EFAULT even when nothing would be copied. */
+#define KERNEL_TASK_SIZE_MAX 0x7ffffffff000ULL
+static inline bool kernel_access_ok(uint64_t addr, uint64_t len)
+{
+    return len <= KERNEL_TASK_SIZE_MAX && addr <= KERNEL_TASK_SIZE_MAX - len;
+}
+
+/* Wait status words, as wait4 reports them. */
+static inline int kernel_wstatus_exit(int code)
+{
+    return (code & 0xff) << 8;
+}
+static inline int kernel_wstatus_signal(int sig, bool core)
+{
+    return (sig & 0x7f) | (core ? 0x80 : 0);
+}
+
+#endif

@@ -1,0 +1,220 @@
+/* Tasks and the loop that runs one: guest syscalls go to the dispatcher,
+ * faults to the memory manager or become signals, host interruptions become
+ * guest signals. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/errno.h"
+#include "abi/signal.h"
+#include "platform/platform.h"
+#include "sentry/kernel/kernel.h"
+#include "sentry/mm/mm.h"
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/file.h"
+
+int task_create(struct kernel *k, struct task **out)
+{
+    struct task *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ABI_ENOMEM;
+    t->k = k;
+    int err = platform_as_create(k->platform, &t->as);
+    if (!err)
+        err = mm_create(k->memfile, k->platform, t->as, &t->mm);
+    if (!err)
+        err = platform_ctx_create(t->as, &t->ctx);
+    if (!err)
+        err = vfs_fdtable_create(&t->fds);
+    if (err) {
+        task_destroy(t);
+        return err;
+    }
+    t->pid = t->tid = k->next_pid++;
+    t->ppid = 0;
+    t->umask = 022;
+    t->altstack.ss_flags = ABI_SS_DISABLE;
+    t->fault_page = UINT64_MAX;
+    memcpy(t->rlimits, k->rlimits, sizeof(t->rlimits));
+    mm_set_stack_limit(t->mm, t->rlimits[ABI_RLIMIT_STACK].rlim_cur);
+    *out = t;
+    return 0;
+}
+
+void task_destroy(struct task *t)
+{
+    if (!t)
+        return;
+    vfs_fdtable_destroy(t->fds);
+    if (t->ctx)
+        platform_ctx_destroy(t->ctx);
+    mm_destroy(t->mm);
+    platform_as_destroy(t->as);
+    free(t->creds.groups);
+    free(t);
+}
+
+void task_exit_group(struct task *t, int status)
+{
+    if (t->exited)
+        return;
+    t->exited = true;
+    t->exit_status = status;
+}
+
+int task_copy_in(struct task *t, void *dst, uint64_t src, size_t n)
+{
+    return mm_copy_in(t->mm, dst, src, n);
+}
+
+int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t n)
+{
+    return mm_copy_out(t->mm, dst, src, n);
+}
+
+/* Act on a signal for the guest. Handlers cannot run until signal delivery
+ * lands (the processes issue): a signal the guest wants to catch is said
+ * plainly in the log and then acts by its default action, which is what
+ * Linux would do had the handler not been installed. */
+static void task_signal(struct task *t, int sig, bool synchronous)
+{
+    if (sig < 1 || sig > ABI_NSIG)
+        return;
+    uint64_t handler = t->sigactions[sig - 1].handler;
+    bool blocked = (t->sigmask >> (sig - 1)) & 1;
+    /* A fault cannot be ignored or blocked: Linux forces the default action. */
+    if (!synchronous && sig != ABI_SIGKILL && sig != ABI_SIGSTOP) {
+        if (handler == ABI_SIG_IGN)
+            return;
+        if (blocked) {
+            kernel_log(t->k, "moat: %s arrived while blocked; pending signals are not "
+                             "implemented yet, dropping it\n", abi_signal_name(sig));
+            return;
+        }
+    }
+    if (handler != ABI_SIG_DFL && handler != ABI_SIG_IGN)
+        kernel_log(t->k, "moat: the guest handles %s, but signal delivery is not implemented "
+                         "yet: applying the default action\n", abi_signal_name(sig));
+    switch (abi_signal_default(sig)) {
+    case ABI_SIGDFL_IGN:
+        if (!synchronous)
+            return;
+        /* A synchronous signal never goes ignored. */
+        task_exit_group(t, kernel_wstatus_signal(sig, false));
+        return;
+    case ABI_SIGDFL_TERM:
+        task_exit_group(t, kernel_wstatus_signal(sig, false));
+        return;
+    case ABI_SIGDFL_CORE:
+        /* No core file is written; the status says one would have been. */
+        task_exit_group(t, kernel_wstatus_signal(sig, true));
+        return;
+    case ABI_SIGDFL_STOP:
+    case ABI_SIGDFL_CONT:
+        kernel_log(t->k, "moat: %s: job control is not implemented yet, ignoring\n",
+                   abi_signal_name(sig));
+        return;
+    }
+}
+
+/* int 0x80 stops the thread just like `syscall`, but with i386 numbers and
+ * argument registers. moat implements the x86-64 ABI only; a guest using the
+ * 32-bit one gets ENOSYS rather than a different call of the same number. */
+static bool is_int80(struct task *t, const struct abi_ptregs *r)
+{
+    uint8_t insn[2];
+    if (r->rip < 2 || mm_copy_in(t->mm, insn, r->rip - 2, sizeof(insn)) != 0)
+        return false;
+    return insn[0] == 0xcd && insn[1] == 0x80;
+}
+
+static void handle_syscall(struct task *t)
+{
+    t->fault_page = UINT64_MAX; /* the guest made progress since its last fault */
+    struct abi_ptregs *r = platform_ctx_regs(t->ctx);
+    if (is_int80(t, r)) {
+        if (!t->k->int80_reported) {
+            t->k->int80_reported = true;
+            kernel_log(t->k, "moat: 32-bit syscalls (int 0x80) are not supported: "
+                             "returning ENOSYS\n");
+        }
+        r->rax = (uint64_t)-ABI_ENOSYS;
+        return;
+    }
+    long nr = (long)r->orig_rax;
+    uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
+    int64_t ret = syscalls_dispatch(t, nr, a);
+    if (!t->exited) {
+        r = platform_ctx_regs(t->ctx);
+        r->rax = (uint64_t)ret;
+    }
+}
+
+/* ptrace does not say whether a fault was a read or a write. The first
+ * fault on a page is served as a read; if the same page faults again at once,
+ * the access must have needed more than the mapping gave: a write. A third
+ * fault means even that was not enough, an access error. */
+static void handle_fault(struct task *t, const struct platform_event *ev)
+{
+    if (ev->signo == ABI_SIGSEGV) {
+        uint64_t page = ev->addr & ~(MM_PAGE_SIZE - 1);
+        if (page == t->fault_page) {
+            t->fault_repeats++;
+        } else {
+            t->fault_page = page;
+            t->fault_repeats = 0;
+        }
+        int code = ABI_SEGV_MAPERR;
+        if (t->fault_repeats < 2 &&
+            mm_handle_fault(t->mm, ev->addr, ev->write || t->fault_repeats > 0, ev->exec,
+                            &code) == 0)
+            return;
+        if (t->fault_repeats >= 2)
+            code = ABI_SEGV_ACCERR;
+        t->fault_page = UINT64_MAX;
+        /* si_code and si_addr matter once handlers can run. */
+        (void)code;
+    }
+    task_signal(t, ev->signo, true);
+}
+
+/* The signal platform_ctx_interrupt() uses to kick a running context. */
+#define KICK_SIGNAL ABI_SIGURG
+
+int task_run(struct task *t)
+{
+    struct kernel *k = t->k;
+    while (!t->exited) {
+        if (k->host_signal) {
+            int sig = k->host_signal;
+            k->host_signal = 0;
+            task_signal(t, sig, false);
+            continue;
+        }
+        struct platform_event ev;
+        int err = platform_ctx_run(t->ctx, &ev);
+        if (err) {
+            kernel_log(k, "moat: lost control of the guest (%s): killing it\n",
+                       abi_errno_name(-err) ? abi_errno_name(-err) : "error");
+            task_exit_group(t, kernel_wstatus_signal(ABI_SIGKILL, false));
+            break;
+        }
+        switch (ev.kind) {
+        case PLATFORM_EV_SYSCALL:
+            handle_syscall(t);
+            break;
+        case PLATFORM_EV_FAULT:
+            handle_fault(t, &ev);
+            break;
+        case PLATFORM_EV_INTERRUPT:
+            /* A kick only says "look at host_signal"; anything else was sent
+             * to the stub from outside and is the guest's. */
+            if (ev.signo != KICK_SIGNAL)
+                task_signal(t, ev.signo, false);
+            break;
+        case PLATFORM_EV_DIED:
+            task_exit_group(t, kernel_wstatus_signal(ev.signo ? ev.signo : ABI_SIGKILL, false));
+            break;
+        }
+    }
+    return t->exit_status;
+}

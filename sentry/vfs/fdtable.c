@@ -1,0 +1,125 @@
+/* The fd table: fd numbers to open file descriptions, with close-on-exec. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "sentry/vfs/file.h"
+
+/* Bounds the table's growth whatever RLIMIT_NOFILE says (Linux's nr_open). */
+#define FDTABLE_MAX 1048576
+
+struct fd_slot {
+    struct vfs_file *file;
+    bool cloexec;
+};
+
+struct vfs_fdtable {
+    struct fd_slot *slots;
+    int cap;
+};
+
+struct vfs_file *vfs_file_new(const struct vfs_file_ops *ops, uint32_t flags, void *priv)
+{
+    struct vfs_file *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->ops = ops;
+    f->refs = 1;
+    f->flags = flags;
+    f->priv = priv;
+    return f;
+}
+
+struct vfs_file *vfs_file_get(struct vfs_file *f)
+{
+    f->refs++;
+    return f;
+}
+
+void vfs_file_put(struct vfs_file *f)
+{
+    if (!f || --f->refs > 0)
+        return;
+    if (f->ops->release)
+        f->ops->release(f);
+    free(f);
+}
+
+int vfs_fdtable_create(struct vfs_fdtable **out)
+{
+    struct vfs_fdtable *t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    *out = t;
+    return 0;
+}
+
+void vfs_fdtable_destroy(struct vfs_fdtable *t)
+{
+    if (!t)
+        return;
+    for (int i = 0; i < t->cap; i++)
+        vfs_file_put(t->slots[i].file);
+    free(t->slots);
+    free(t);
+}
+
+static int grow(struct vfs_fdtable *t, int fd)
+{
+    if (fd < t->cap)
+        return 0;
+    if (fd >= FDTABLE_MAX)
+        return -EMFILE;
+    int cap = t->cap ? t->cap : 16;
+    while (cap <= fd)
+        cap *= 2;
+    struct fd_slot *s = realloc(t->slots, (size_t)cap * sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    for (int i = t->cap; i < cap; i++)
+        s[i] = (struct fd_slot){0};
+    t->slots = s;
+    t->cap = cap;
+    return 0;
+}
+
+struct vfs_file *vfs_fd_lookup(struct vfs_fdtable *t, int fd)
+{
+    if (fd < 0 || fd >= t->cap)
+        return NULL;
+    return t->slots[fd].file;
+}
+
+int vfs_fd_install_at(struct vfs_fdtable *t, int fd, struct vfs_file *f, bool cloexec)
+{
+    if (fd < 0)
+        return -EBADF;
+    int err = grow(t, fd);
+    if (err)
+        return err;
+    struct vfs_file *old = t->slots[fd].file;
+    t->slots[fd].file = vfs_file_get(f);
+    t->slots[fd].cloexec = cloexec;
+    vfs_file_put(old);
+    return fd;
+}
+
+int vfs_fd_install(struct vfs_fdtable *t, int min, struct vfs_file *f, bool cloexec,
+                   uint64_t limit)
+{
+    if (min < 0)
+        return -EINVAL;
+    for (int fd = min; (uint64_t)fd < limit && fd < FDTABLE_MAX; fd++) {
+        if (fd >= t->cap || !t->slots[fd].file)
+            return vfs_fd_install_at(t, fd, f, cloexec);
+    }
+    return -EMFILE;
+}
+
+int vfs_fd_close(struct vfs_fdtable *t, int fd)
+{
+    if (fd < 0 || fd >= t->cap || !t->slots[fd].file)
+        return -EBADF;
+    vfs_file_put(t->slots[fd].file);
+    t->slots[fd].file = NULL;
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* Open file descriptions and the per-task fd table.
+ *
+ * A vfs_file is an open file description: shared by dup'ed fds, carrying
+ * status flags and the file's operations. In this milestone the only files
+ * are the host stdio fds the front end hands over (sentry/fs/hostfd.c); the
+ * VFS issue adds path walk, mounts and the filesystems behind them.
+ */
+#ifndef MOAT_SENTRY_VFS_FILE_H
+#define MOAT_SENTRY_VFS_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/types.h"
+
+struct vfs_file;
+
+/* Every op returns a count or -errno. Buffers are Sentry memory: syscall
+ * handlers do the guest copies. */
+struct vfs_file_ops {
+    int64_t (*read)(struct vfs_file *f, void *buf, size_t n);
+    int64_t (*write)(struct vfs_file *f, const void *buf, size_t n);
+    int64_t (*pread)(struct vfs_file *f, void *buf, size_t n, int64_t off);
+    int64_t (*pwrite)(struct vfs_file *f, const void *buf, size_t n, int64_t off);
+    int64_t (*lseek)(struct vfs_file *f, int64_t off, int whence);
+    int (*stat)(struct vfs_file *f, struct abi_stat *st);
+    /* arg points at a Sentry copy of the request's argument struct, in and out. */
+    int (*ioctl)(struct vfs_file *f, uint32_t req, void *arg, size_t len);
+    void (*release)(struct vfs_file *f);
+};
+
+/* What a write does when its buffer faults partway, which Linux decides per
+ * kind of file. */
+enum vfs_fault_mode {
+    VFS_FAULT_SHORT,  /* regular files: the readable prefix is written */
+    VFS_FAULT_WHOLE,  /* pipes, sockets, ttys: EFAULT, nothing written */
+    VFS_FAULT_NOREAD, /* /dev/null, /dev/zero: the buffer is never read */
+};
+
+struct vfs_file {
+    const struct vfs_file_ops *ops;
+    int refs;
+    uint32_t flags; /* O_ status flags (access mode, O_APPEND, O_NONBLOCK) */
+    bool positional;  /* pread/pwrite allowed (FMODE_PREAD/PWRITE), else ESPIPE */
+    uint8_t fault_mode; /* enum vfs_fault_mode */
+    void *priv;
+};
+
+struct vfs_file *vfs_file_new(const struct vfs_file_ops *ops, uint32_t flags, void *priv);
+struct vfs_file *vfs_file_get(struct vfs_file *f);
+void vfs_file_put(struct vfs_file *f);
+
+/* ---- fd table ---- */
+
+struct vfs_fdtable;
+
+int vfs_fdtable_create(struct vfs_fdtable **out);
+void vfs_fdtable_destroy(struct vfs_fdtable *t);
+/* Borrowed reference, valid until the fd is closed; NULL if fd is not open. */
+struct vfs_file *vfs_fd_lookup(struct vfs_fdtable *t, int fd);
+/* Install f at exactly fd (replacing what is there); takes a reference. */
+int vfs_fd_install_at(struct vfs_fdtable *t, int fd, struct vfs_file *f, bool cloexec);
+/* Install f at the lowest free fd >= min; returns it or -EMFILE. */
+int vfs_fd_install(struct vfs_fdtable *t, int min, struct vfs_file *f, bool cloexec,
+                   uint64_t limit);
+int vfs_fd_close(struct vfs_fdtable *t, int fd);
+
+#endif
