@@ -43,12 +43,12 @@ enum platform_event_kind {
 
 struct platform_event {
     enum platform_event_kind kind;
-    int signo;      /* FAULT, INTERRUPT: host signal number */
-    int si_code;    /* FAULT */
-    uint64_t addr;  /* FAULT: si_addr */
-    bool write;     /* FAULT SIGSEGV: the access was a write (from the page fault error code) */
-    bool exec;      /* FAULT SIGSEGV: the access was an instruction fetch */
-    int trapno;     /* FAULT: x86 trap number when known, else -1 */
+    int signo;     /* FAULT, INTERRUPT: host signal number */
+    int si_code;   /* FAULT */
+    uint64_t addr; /* FAULT: si_addr */
+    bool write;    /* FAULT SIGSEGV: the access was a write (from the page fault error code) */
+    bool exec;     /* FAULT SIGSEGV: the access was an instruction fetch */
+    int trapno;    /* FAULT: x86 trap number when known, else -1 */
 };
 
 /* Create the platform. memfd is the Sentry's memory file; every address space

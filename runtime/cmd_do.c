@@ -15,19 +15,18 @@ extern char **environ;
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: moat do [OPTIONS] -- PROGRAM [ARGS...]\n"
-            "\n"
-            "Run PROGRAM in a new sandbox. The exit status is the program's; a program\n"
-            "killed by signal N exits 128+N. moat's own errors: 125 (internal),\n"
-            "126 (cannot execute), 127 (not found).\n"
-            "\n"
-            "  --platform=ptrace      how guest syscalls are intercepted (default ptrace)\n"
-            "  --strace               print every guest syscall on stderr\n"
-            "  --debug                name denied host calls of the sentry\n"
-            "  --debug-log=FILE       write strace and diagnostics to FILE\n"
-            "  --hostname=NAME        the sandbox's hostname (default moat)\n"
-            "  -h, --help             this text\n");
+    fprintf(out, "usage: moat do [OPTIONS] -- PROGRAM [ARGS...]\n"
+                 "\n"
+                 "Run PROGRAM in a new sandbox. The exit status is the program's; a program\n"
+                 "killed by signal N exits 128+N. moat's own errors: 125 (internal),\n"
+                 "126 (cannot execute), 127 (not found).\n"
+                 "\n"
+                 "  --platform=ptrace      how guest syscalls are intercepted (default ptrace)\n"
+                 "  --strace               print every guest syscall on stderr\n"
+                 "  --debug                name denied host calls of the sentry\n"
+                 "  --debug-log=FILE       write strace and diagnostics to FILE\n"
+                 "  --hostname=NAME        the sandbox's hostname (default moat)\n"
+                 "  -h, --help             this text\n");
 }
 
 /* Find PROGRAM as a shell would: a name with a slash is a path, anything else
@@ -105,8 +104,7 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
             break;
         case OPT_HOSTNAME:
             if (strlen(optarg) == 0 || strlen(optarg) > 64) {
-                fprintf(stderr, "moat: --hostname must be 1 to 64 characters, got '%s'\n",
-                        optarg);
+                fprintf(stderr, "moat: --hostname must be 1 to 64 characters, got '%s'\n", optarg);
                 return 125;
             }
             cfg.hostname = optarg;

@@ -11,25 +11,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: moat [GLOBAL OPTIONS] COMMAND [ARGS...]\n"
-            "\n"
-            "moat runs Linux programs in a sandbox: a user-space kernel (the Sentry)\n"
-            "handles every system call the program makes.\n"
-            "\n"
-            "Commands:\n"
-            "  do        run a program in a new sandbox: moat do -- PROGRAM [ARGS...]\n"
-            "  version   print the version\n"
-            "  help      this text\n"
-            "\n"
-            "Global options:\n"
-            "  --root DIR          state directory (OCI commands)\n"
-            "  --log FILE          log file (OCI commands)\n"
-            "  --log-format FMT    text or json\n"
-            "  --systemd-cgroup    use systemd for cgroups\n"
-            "  --debug             verbose diagnostics\n"
-            "  -v, --version       print the version\n"
-            "  -h, --help          this text\n");
+    fprintf(out, "usage: moat [GLOBAL OPTIONS] COMMAND [ARGS...]\n"
+                 "\n"
+                 "moat runs Linux programs in a sandbox: a user-space kernel (the Sentry)\n"
+                 "handles every system call the program makes.\n"
+                 "\n"
+                 "Commands:\n"
+                 "  do        run a program in a new sandbox: moat do -- PROGRAM [ARGS...]\n"
+                 "  version   print the version\n"
+                 "  help      this text\n"
+                 "\n"
+                 "Global options:\n"
+                 "  --root DIR          state directory (OCI commands)\n"
+                 "  --log FILE          log file (OCI commands)\n"
+                 "  --log-format FMT    text or json\n"
+                 "  --systemd-cgroup    use systemd for cgroups\n"
+                 "  --debug             verbose diagnostics\n"
+                 "  -v, --version       print the version\n"
+                 "  -h, --help          this text\n");
 }
 
 static int version(void)

@@ -40,7 +40,7 @@ struct ptrace_as {
     struct ptrace_platform *p;
     pid_t pid;
     struct ptrace_ctx *main; /* the stub's initial thread; injects host calls */
-    bool main_taken;           /* handed out as the first guest context */
+    bool main_taken;         /* handed out as the first guest context */
 };
 
 struct ptrace_ctx {

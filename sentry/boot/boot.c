@@ -69,8 +69,8 @@ static __attribute__((noreturn)) void fail(const struct sentry_config *cfg, int 
                                            const char *what, const char *why, int err)
 {
     char msg[512];
-    snprintf(msg, sizeof(msg), "moat: %s: %s%s%s\n", what, why ? why : "failed",
-             err ? ": " : "", err ? strerror(err) : "");
+    snprintf(msg, sizeof(msg), "moat: %s: %s%s%s\n", what, why ? why : "failed", err ? ": " : "",
+             err ? strerror(err) : "");
     ssize_t w = write(2, msg, strlen(msg));
     (void)w;
     finish(cfg, SENTRY_STATUS_ERROR, code);

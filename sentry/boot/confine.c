@@ -37,8 +37,8 @@ int sentry_confine_fs(const char **why)
         *why = "cannot detach the host's root";
         return -errno;
     }
-    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              NULL) < 0) {
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+        0) {
         *why = "cannot make the empty root read-only";
         return -errno;
     }

@@ -24,35 +24,69 @@
 /* Calls allowed with any arguments. */
 static const int allow_any[] = {
     /* guest stdio and the debug log */
-    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64),
-    SCMP_SYS(pwrite64), SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(fstat),
+    SCMP_SYS(read),
+    SCMP_SYS(write),
+    SCMP_SYS(readv),
+    SCMP_SYS(writev),
+    SCMP_SYS(pread64),
+    SCMP_SYS(pwrite64),
+    SCMP_SYS(lseek),
+    SCMP_SYS(close),
+    SCMP_SYS(fstat),
     SCMP_SYS(newfstatat),
     /* memory: the Sentry's heap, the memory file, and host calls injected into stubs */
-    SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap), SCMP_SYS(madvise),
-    SCMP_SYS(brk), SCMP_SYS(ftruncate), SCMP_SYS(fallocate), SCMP_SYS(mincore),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mprotect),
+    SCMP_SYS(mremap),
+    SCMP_SYS(madvise),
+    SCMP_SYS(brk),
+    SCMP_SYS(ftruncate),
+    SCMP_SYS(fallocate),
+    SCMP_SYS(mincore),
     /* driving stubs */
-    SCMP_SYS(wait4), SCMP_SYS(kill), SCMP_SYS(tgkill), SCMP_SYS(setsid),
-    SCMP_SYS(close_range), SCMP_SYS(rseq),
+    SCMP_SYS(wait4),
+    SCMP_SYS(kill),
+    SCMP_SYS(tgkill),
+    SCMP_SYS(setsid),
+    SCMP_SYS(close_range),
+    SCMP_SYS(rseq),
     /* signals: forwarded host signals, and the stub's reset of its mask */
-    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
     SCMP_SYS(sigaltstack),
     /* time, randomness, scheduling: answers to the guest's own calls */
-    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep),
-    SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(getrandom), SCMP_SYS(sched_yield),
-    SCMP_SYS(getcpu), SCMP_SYS(sched_getaffinity), SCMP_SYS(futex), SCMP_SYS(getpid),
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(clock_getres),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(getrandom),
+    SCMP_SYS(sched_yield),
+    SCMP_SYS(getcpu),
+    SCMP_SYS(sched_getaffinity),
+    SCMP_SYS(futex),
+    SCMP_SYS(getpid),
     SCMP_SYS(gettid),
-    SCMP_SYS(exit), SCMP_SYS(exit_group),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
 #if defined(__SANITIZE_ADDRESS__) || defined(MOAT_SANITIZERS)
     /* The sanitizer runtimes (test builds only) read their own state. */
-    SCMP_SYS(prctl), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sched_getparam),
-    SCMP_SYS(readlink), SCMP_SYS(open), SCMP_SYS(openat),
+    SCMP_SYS(prctl),
+    SCMP_SYS(getrlimit),
+    SCMP_SYS(prlimit64),
+    SCMP_SYS(sched_getparam),
+    SCMP_SYS(readlink),
+    SCMP_SYS(open),
+    SCMP_SYS(openat),
 #endif
 };
 
 /* ptrace requests the platform uses; never ATTACH or SEIZE: the Sentry only
  * traces stubs that asked for it with TRACEME. */
 static const int ptrace_requests[] = {
-    PTRACE_TRACEME, PTRACE_SYSEMU, PTRACE_CONT, PTRACE_GETREGS, PTRACE_SETREGS,
+    PTRACE_TRACEME,   PTRACE_SYSEMU,    PTRACE_CONT,       PTRACE_GETREGS,    PTRACE_SETREGS,
     PTRACE_GETFPREGS, PTRACE_SETFPREGS, PTRACE_GETSIGINFO, PTRACE_SETOPTIONS,
 };
 

@@ -10,16 +10,16 @@
 
 struct sentry_config {
     enum platform_kind platform;
-    int exe_fd;             /* the program, opened by the front end */
-    const char *exe_path;   /* as the user named it: AT_EXECFN and messages */
+    int exe_fd;           /* the program, opened by the front end */
+    const char *exe_path; /* as the user named it: AT_EXECFN and messages */
     char *const *argv;
     char *const *envp;
-    const char *hostname;   /* NULL: "moat" */
+    const char *hostname; /* NULL: "moat" */
     bool strace;
-    bool debug;             /* name denied host calls instead of a silent kill */
-    int log_fd;             /* strace and diagnostics */
-    int status_fd;          /* where the outcome goes (struct sentry_status) */
-    bool confine;           /* pivot to an empty root, drop caps, seccomp */
+    bool debug;    /* name denied host calls instead of a silent kill */
+    int log_fd;    /* strace and diagnostics */
+    int status_fd; /* where the outcome goes (struct sentry_status) */
+    bool confine;  /* pivot to an empty root, drop caps, seccomp */
 };
 
 /* What the Sentry tells the front end when it is done. */

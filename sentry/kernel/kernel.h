@@ -30,9 +30,9 @@ struct kernel {
     struct mm_memfile *memfile;
     char hostname[ABI_UTSNAME_LEN];
     char domainname[ABI_UTSNAME_LEN];
-    int ncpus;              /* CPUs the sandbox reports (online and in every affinity mask) */
-    bool strace;            /* print every syscall */
-    int log_fd;             /* where --strace and the debug log go */
+    int ncpus;   /* CPUs the sandbox reports (online and in every affinity mask) */
+    bool strace; /* print every syscall */
+    int log_fd;  /* where --strace and the debug log go */
     bool debug;
     int next_pid;
     /* ENOSYS reports: one per syscall number, not one per call. */
@@ -56,7 +56,7 @@ struct task_creds {
 
 struct task {
     struct kernel *k;
-    int pid;  /* thread-group id, as the guest sees it */
+    int pid; /* thread-group id, as the guest sees it */
     int tid;
     int ppid; /* 0 for the sandbox's first process, as for Linux's init */
     struct task_creds creds;

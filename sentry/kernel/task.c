@@ -86,14 +86,18 @@ static void task_signal(struct task *t, int sig, bool synchronous)
         if (handler == ABI_SIG_IGN)
             return;
         if (blocked) {
-            kernel_log(t->k, "moat: %s arrived while blocked; pending signals are not "
-                             "implemented yet, dropping it\n", abi_signal_name(sig));
+            kernel_log(t->k,
+                       "moat: %s arrived while blocked; pending signals are not "
+                       "implemented yet, dropping it\n",
+                       abi_signal_name(sig));
             return;
         }
     }
     if (handler != ABI_SIG_DFL && handler != ABI_SIG_IGN)
-        kernel_log(t->k, "moat: the guest handles %s, but signal delivery is not implemented "
-                         "yet: applying the default action\n", abi_signal_name(sig));
+        kernel_log(t->k,
+                   "moat: the guest handles %s, but signal delivery is not implemented "
+                   "yet: applying the default action\n",
+                   abi_signal_name(sig));
     switch (abi_signal_default(sig)) {
     case ABI_SIGDFL_IGN:
         if (!synchronous)
@@ -165,8 +169,8 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
         }
         int code = ABI_SEGV_MAPERR;
         if (t->fault_repeats < 2 &&
-            mm_handle_fault(t->mm, ev->addr, ev->write || t->fault_repeats > 0, ev->exec,
-                            &code) == 0)
+            mm_handle_fault(t->mm, ev->addr, ev->write || t->fault_repeats > 0, ev->exec, &code) ==
+                0)
             return;
         if (t->fault_repeats >= 2)
             code = ABI_SEGV_ACCERR;

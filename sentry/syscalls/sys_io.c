@@ -9,7 +9,7 @@
 
 /* Linux caps one read or write at this many bytes (MAX_RW_COUNT). */
 #define MAX_RW_COUNT 0x7ffff000ULL
-#define UIO_MAXIOV 1024
+#define UIO_MAXIOV   1024
 /* The bounce buffer between guest memory and host fds. */
 #define IO_CHUNK 65536
 

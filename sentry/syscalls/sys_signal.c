@@ -6,7 +6,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
+#define SIGBIT(s)   (1ULL << ((s)-1))
 #define UNBLOCKABLE (SIGBIT(ABI_SIGKILL) | SIGBIT(ABI_SIGSTOP))
 
 int64_t sys_rt_sigaction(struct task *t, const uint64_t a[6])

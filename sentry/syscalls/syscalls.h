@@ -22,23 +22,62 @@ int64_t syscalls_dispatch(struct task *t, long nr, const uint64_t a[6]);
 #define SYS(name) int64_t sys_##name(struct task *t, const uint64_t a[6])
 
 /* sys_io.c */
-SYS(read); SYS(write); SYS(readv); SYS(writev); SYS(pread64); SYS(pwrite64);
-SYS(close); SYS(lseek); SYS(ioctl); SYS(fstat); SYS(newfstatat);
+SYS(read);
+SYS(write);
+SYS(readv);
+SYS(writev);
+SYS(pread64);
+SYS(pwrite64);
+SYS(close);
+SYS(lseek);
+SYS(ioctl);
+SYS(fstat);
+SYS(newfstatat);
 /* sys_mm.c */
-SYS(mmap); SYS(munmap); SYS(mprotect); SYS(mremap); SYS(brk); SYS(madvise);
-SYS(mincore); SYS(msync);
+SYS(mmap);
+SYS(munmap);
+SYS(mprotect);
+SYS(mremap);
+SYS(brk);
+SYS(madvise);
+SYS(mincore);
+SYS(msync);
 /* sys_task.c */
-SYS(exit); SYS(exit_group); SYS(getpid); SYS(gettid); SYS(getppid); SYS(getuid);
-SYS(geteuid); SYS(getgid); SYS(getegid); SYS(getgroups); SYS(set_tid_address);
-SYS(set_robust_list); SYS(get_robust_list); SYS(arch_prctl); SYS(prctl);
-SYS(prlimit64); SYS(getrlimit); SYS(setrlimit);
+SYS(exit);
+SYS(exit_group);
+SYS(getpid);
+SYS(gettid);
+SYS(getppid);
+SYS(getuid);
+SYS(geteuid);
+SYS(getgid);
+SYS(getegid);
+SYS(getgroups);
+SYS(set_tid_address);
+SYS(set_robust_list);
+SYS(get_robust_list);
+SYS(arch_prctl);
+SYS(prctl);
+SYS(prlimit64);
+SYS(getrlimit);
+SYS(setrlimit);
 /* sys_info.c */
-SYS(uname); SYS(getrandom); SYS(sched_yield); SYS(sched_getaffinity); SYS(getcpu);
+SYS(uname);
+SYS(getrandom);
+SYS(sched_yield);
+SYS(sched_getaffinity);
+SYS(getcpu);
 /* sys_time.c */
-SYS(clock_gettime); SYS(clock_getres); SYS(gettimeofday); SYS(time); SYS(nanosleep);
+SYS(clock_gettime);
+SYS(clock_getres);
+SYS(gettimeofday);
+SYS(time);
+SYS(nanosleep);
 SYS(clock_nanosleep);
 /* sys_signal.c */
-SYS(rt_sigaction); SYS(rt_sigprocmask); SYS(sigaltstack);
+SYS(rt_sigaction);
+SYS(rt_sigprocmask);
+SYS(sigaltstack);
 /* sys_futex.c */
 SYS(futex);
 

@@ -103,8 +103,7 @@ int vfs_fd_install_at(struct vfs_fdtable *t, int fd, struct vfs_file *f, bool cl
     return fd;
 }
 
-int vfs_fd_install(struct vfs_fdtable *t, int min, struct vfs_file *f, bool cloexec,
-                   uint64_t limit)
+int vfs_fd_install(struct vfs_fdtable *t, int min, struct vfs_file *f, bool cloexec, uint64_t limit)
 {
     if (min < 0)
         return -EINVAL;

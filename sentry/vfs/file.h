@@ -41,8 +41,8 @@ enum vfs_fault_mode {
 struct vfs_file {
     const struct vfs_file_ops *ops;
     int refs;
-    uint32_t flags; /* O_ status flags (access mode, O_APPEND, O_NONBLOCK) */
-    bool positional;  /* pread/pwrite allowed (FMODE_PREAD/PWRITE), else ESPIPE */
+    uint32_t flags;     /* O_ status flags (access mode, O_APPEND, O_NONBLOCK) */
+    bool positional;    /* pread/pwrite allowed (FMODE_PREAD/PWRITE), else ESPIPE */
     uint8_t fault_mode; /* enum vfs_fault_mode */
     void *priv;
 };

@@ -57,8 +57,8 @@ TestSuite(platform_ptrace, .init = setup, .fini = teardown, .timeout = 30);
 Test(platform_ptrace, syscall_stops_before_the_host_runs_it)
 {
     /* mov $39,%eax (getpid); syscall; mov $60,%eax; mov $7,%edi; syscall (exit 7) */
-    static const unsigned char code[] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xb8, 60, 0, 0,
-                                         0,    0xbf, 7, 0, 0, 0, 0x0f, 0x05};
+    static const unsigned char code[] = {0xb8, 39, 0,    0, 0, 0x0f, 0x05, 0xb8, 60,  0,
+                                         0,    0,  0xbf, 7, 0, 0,    0,    0x0f, 0x05};
     load_code(code, sizeof(code));
     struct platform_event ev;
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
@@ -79,8 +79,8 @@ Test(platform_ptrace, syscall_stops_before_the_host_runs_it)
 Test(platform_ptrace, result_register_reaches_the_guest)
 {
     /* getpid; mov %rax,%rdi; mov $60,%eax; syscall */
-    static const unsigned char code[] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc7,
-                                         0xb8, 60, 0, 0, 0, 0x0f, 0x05};
+    static const unsigned char code[] = {0xb8, 39,   0,  0, 0, 0x0f, 0x05, 0x48, 0x89,
+                                         0xc7, 0xb8, 60, 0, 0, 0,    0x0f, 0x05};
     load_code(code, sizeof(code));
     struct platform_event ev;
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
@@ -93,8 +93,8 @@ Test(platform_ptrace, result_register_reaches_the_guest)
 Test(platform_ptrace, fault_on_unmapped_memory_then_resume_after_mapping)
 {
     /* movl $0x55, DATA_ADDR; mov $60,%eax; syscall */
-    static const unsigned char code[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0, 0, 0,
-                                         0xb8, 60,   0,    0,    0,    0x0f, 0x05};
+    static const unsigned char code[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0,
+                                         0,    0,    0xb8, 60,   0,    0,    0,    0x0f, 0x05};
     load_code(code, sizeof(code));
     struct platform_event ev;
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
@@ -104,9 +104,8 @@ Test(platform_ptrace, fault_on_unmapped_memory_then_resume_after_mapping)
     cr_assert_eq(ev.addr, DATA_ADDR);
     cr_assert_eq(platform_ctx_regs(ctx)->rip, CODE_ADDR);
     /* Map the page the way the mm does on a fault, and retry the store. */
-    cr_assert_eq(platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ | PLATFORM_PROT_WRITE,
-                                 65536),
-                 0);
+    cr_assert_eq(
+        platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ | PLATFORM_PROT_WRITE, 65536), 0);
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
     cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL);
     /* The guest's store landed in the Sentry's memory file. */
@@ -115,8 +114,8 @@ Test(platform_ptrace, fault_on_unmapped_memory_then_resume_after_mapping)
 
 Test(platform_ptrace, protect_and_unmap_take_effect)
 {
-    static const unsigned char code[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0, 0, 0,
-                                         0xb8, 60,   0,    0,    0,    0x0f, 0x05};
+    static const unsigned char code[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0,
+                                         0,    0,    0xb8, 60,   0,    0,    0,    0x0f, 0x05};
     load_code(code, sizeof(code));
     cr_assert_eq(platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ, 65536), 0);
     struct platform_event ev;
