@@ -83,11 +83,30 @@ static const int allow_any[] = {
 #endif
 };
 
-/* ptrace requests the platform uses; never ATTACH or SEIZE: the Sentry only
- * traces stubs that asked for it with TRACEME. */
-static const int ptrace_requests[] = {
-    PTRACE_TRACEME,   PTRACE_SYSEMU,    PTRACE_CONT,       PTRACE_GETREGS,    PTRACE_SETREGS,
-    PTRACE_GETFPREGS, PTRACE_SETFPREGS, PTRACE_GETSIGINFO, PTRACE_SETOPTIONS,
+/* Calls allowed only when one argument has one exact value. */
+static const struct {
+    int nr;
+    unsigned arg;
+    scmp_datum_t value;
+} allow_if[] = {
+    /* The ptrace requests the platform uses; never ATTACH or SEIZE: the
+     * Sentry traces only stubs that asked for it with TRACEME. */
+    {SCMP_SYS(ptrace), 0, PTRACE_TRACEME},
+    {SCMP_SYS(ptrace), 0, PTRACE_SYSEMU},
+    {SCMP_SYS(ptrace), 0, PTRACE_CONT},
+    {SCMP_SYS(ptrace), 0, PTRACE_GETREGS},
+    {SCMP_SYS(ptrace), 0, PTRACE_SETREGS},
+    {SCMP_SYS(ptrace), 0, PTRACE_GETFPREGS},
+    {SCMP_SYS(ptrace), 0, PTRACE_SETFPREGS},
+    {SCMP_SYS(ptrace), 0, PTRACE_GETSIGINFO},
+    {SCMP_SYS(ptrace), 0, PTRACE_SETOPTIONS},
+    /* Terminal queries on the guest's stdio only. */
+    {SCMP_SYS(ioctl), 1, TCGETS},
+    {SCMP_SYS(ioctl), 1, TIOCGWINSZ},
+    /* New stubs: a plain fork-like clone, nothing shared, no namespaces. */
+    {SCMP_SYS(clone), 0, SIGCHLD},
+    /* The stub's death signal is all prctl may set. */
+    {SCMP_SYS(prctl), 0, PR_SET_PDEATHSIG},
 };
 
 static void sigsys_report(int sig, siginfo_t *si, void *uc)
@@ -128,28 +147,9 @@ int sentry_install_seccomp(bool debug, const char **why)
     int err = 0;
     for (size_t i = 0; !err && i < sizeof(allow_any) / sizeof(allow_any[0]); i++)
         err = add(f, allow_any[i], 0, NULL);
-    for (size_t i = 0; !err && i < sizeof(ptrace_requests) / sizeof(ptrace_requests[0]); i++) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)ptrace_requests[i]);
-        err = add(f, SCMP_SYS(ptrace), 1, &c);
-    }
-    /* Terminal queries on the guest's stdio only. */
-    if (!err) {
-        struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_EQ, TCGETS);
-        err = add(f, SCMP_SYS(ioctl), 1, &c);
-    }
-    if (!err) {
-        struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_EQ, TIOCGWINSZ);
-        err = add(f, SCMP_SYS(ioctl), 1, &c);
-    }
-    /* New stubs: a plain fork-like clone, nothing shared, no namespaces. */
-    if (!err) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, SIGCHLD);
-        err = add(f, SCMP_SYS(clone), 1, &c);
-    }
-    /* The stub's death signal is all prctl may set. */
-    if (!err) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG);
-        err = add(f, SCMP_SYS(prctl), 1, &c);
+    for (size_t i = 0; !err && i < sizeof(allow_if) / sizeof(allow_if[0]); i++) {
+        struct scmp_arg_cmp c = {allow_if[i].arg, SCMP_CMP_EQ, allow_if[i].value, 0};
+        err = add(f, allow_if[i].nr, 1, &c);
     }
     if (!err)
         err = seccomp_load(f);

@@ -34,39 +34,39 @@ static bool writable(const struct vfs_file *f)
     return acc == ABI_O_WRONLY || acc == ABI_O_RDWR;
 }
 
-/* Copy in as much of [src, src+n) as is readable, a page at a time once a
+/* Copy as much of the guest range as is accessible, a page at a time once a
  * fault is seen: a write from a buffer that runs into unmapped memory writes
- * the readable part, as on Linux. */
-static size_t copy_in_prefix(struct task *t, void *dst, uint64_t src, size_t n)
+ * the readable part, as on Linux, and a read fills what it can. Returns the
+ * bytes copied. */
+static size_t copy_prefix(struct task *t, uint64_t guest, void *buf, size_t n, bool to_guest)
 {
-    if (mm_copy_in(t->mm, dst, src, n) == 0)
-        return n;
     size_t done = 0;
     while (done < n) {
-        size_t step = MM_PAGE_SIZE - ((src + done) & (MM_PAGE_SIZE - 1));
-        if (step > n - done)
-            step = n - done;
-        if (mm_copy_in(t->mm, (char *)dst + done, src + done, step) != 0)
-            break;
+        /* The whole rest first; page by page only after a fault. */
+        size_t step = n - done;
+        if (done > 0 || (to_guest ? mm_copy_out(t->mm, guest, buf, n)
+                                  : mm_copy_in(t->mm, buf, guest, n)) != 0) {
+            step = MM_PAGE_SIZE - ((guest + done) & (MM_PAGE_SIZE - 1));
+            if (step > n - done)
+                step = n - done;
+            int err = to_guest ? mm_copy_out(t->mm, guest + done, (char *)buf + done, step)
+                               : mm_copy_in(t->mm, (char *)buf + done, guest + done, step);
+            if (err)
+                break;
+        }
         done += step;
     }
     return done;
 }
 
+static size_t copy_in_prefix(struct task *t, void *dst, uint64_t src, size_t n)
+{
+    return copy_prefix(t, src, dst, n, false);
+}
+
 static size_t copy_out_prefix(struct task *t, uint64_t dst, const void *src, size_t n)
 {
-    if (mm_copy_out(t->mm, dst, src, n) == 0)
-        return n;
-    size_t done = 0;
-    while (done < n) {
-        size_t step = MM_PAGE_SIZE - ((dst + done) & (MM_PAGE_SIZE - 1));
-        if (step > n - done)
-            step = n - done;
-        if (mm_copy_out(t->mm, dst + done, (const char *)src + done, step) != 0)
-            break;
-        done += step;
-    }
-    return done;
+    return copy_prefix(t, dst, (void *)src, n, true);
 }
 
 /* Gather a guest iovec into the bounce buffer and write it, chunk by chunk,
