@@ -158,8 +158,7 @@ int64_t mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice)
 }
 
 /* Residency of n pages of v from addr, one byte each. */
-static void residency(struct mm *mm, const struct mm_vma *v, uint64_t addr, size_t n,
-                      uint8_t *out)
+static void residency(struct mm *mm, const struct mm_vma *v, uint64_t addr, size_t n, uint8_t *out)
 {
     for (size_t i = 0; i < n;) {
         uint64_t off = v->off + (addr + i * MM_PAGE_SIZE - v->start);
@@ -167,8 +166,8 @@ static void residency(struct mm *mm, const struct mm_vma *v, uint64_t addr, size
         if (run > n - i)
             run = n - i;
         const struct mm_chunk *c = mm_memobj_lookup(v->obj, off);
-        if (!c || mm_memfile_resident(mm->mf, c->file_off + off % MM_CHUNK_SIZE,
-                                      run * MM_PAGE_SIZE, out + i)) {
+        if (!c || mm_memfile_resident(mm->mf, c->file_off + off % MM_CHUNK_SIZE, run * MM_PAGE_SIZE,
+                                      out + i)) {
             for (size_t k = 0; k < run; k++)
                 out[i + k] = 0;
         }

@@ -117,8 +117,8 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec, int *si
     /* Copy-on-write: stay read-only until this object owns the chunk. And
      * as Linux maps its zero page, stay read-only until the object is first
      * written, so that its first write is seen (mm_share_anon). */
-    if (c->refs > 1 || (!v->obj->shared && !v->obj->written))
-        prot &= ~ABI_PROT_WRITE;
+    if ((prot & ABI_PROT_WRITE) && (c->refs > 1 || (!v->obj->shared && !v->obj->written)))
+        prot = (prot & ~ABI_PROT_WRITE) | ABI_PROT_READ; /* x86: writable means readable */
     int r = platform_as_map(mm->as, v->start + (s - v->off), e - s, platform_prot(prot),
                             c->file_off + (s - cs));
     if (r)

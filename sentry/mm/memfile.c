@@ -56,8 +56,8 @@ int mm_memfile_create(uint64_t max_bytes, struct mm_memfile **out)
         free(mf);
         return -e;
     }
-    void *base = mmap(NULL, max_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                      -1, 0);
+    void *base =
+        mmap(NULL, max_bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (base == MAP_FAILED) {
         int e = errno;
         close(mf->fd);
@@ -93,6 +93,11 @@ void *mm_memfile_ptr(const struct mm_memfile *mf, uint64_t off)
 uint64_t mm_memfile_used(const struct mm_memfile *mf)
 {
     return mf->used;
+}
+
+uint64_t mm_memfile_max(const struct mm_memfile *mf)
+{
+    return mf->max;
 }
 
 /* Makes the file at least `need` bytes long and maps the new part. */

@@ -8,8 +8,7 @@
 #include "abi/errno.h"
 #include "sentry/mm/mm_internal.h"
 
-struct mm_memobj *mm_memobj_create(struct mm_memfile *mf, bool shared, uint64_t base,
-                                   uint64_t len)
+struct mm_memobj *mm_memobj_create(struct mm_memfile *mf, bool shared, uint64_t base, uint64_t len)
 {
     struct mm_memobj *o = calloc(1, sizeof(*o));
     if (!o)
@@ -155,8 +154,7 @@ bool mm_memobj_discard(struct mm_memobj *o, uint64_t off, uint64_t len)
     if (len == 0)
         return false;
     struct discard_args a = {o, off, off + len, false, false};
-    mm_radix_walk(&o->chunks, off / MM_CHUNK_SIZE, (off + len - 1) / MM_CHUNK_SIZE, discard_cb,
-                  &a);
+    mm_radix_walk(&o->chunks, off / MM_CHUNK_SIZE, (off + len - 1) / MM_CHUNK_SIZE, discard_cb, &a);
     return a.replaced;
 }
 
@@ -165,8 +163,7 @@ void mm_memobj_zero(struct mm_memobj *o, uint64_t off, uint64_t len)
     if (len == 0)
         return;
     struct discard_args a = {o, off, off + len, true, false};
-    mm_radix_walk(&o->chunks, off / MM_CHUNK_SIZE, (off + len - 1) / MM_CHUNK_SIZE, discard_cb,
-                  &a);
+    mm_radix_walk(&o->chunks, off / MM_CHUNK_SIZE, (off + len - 1) / MM_CHUNK_SIZE, discard_cb, &a);
 }
 
 bool mm_memobj_release(struct mm_memobj *o, uint64_t off, uint64_t len)

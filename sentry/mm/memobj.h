@@ -52,15 +52,15 @@ struct mm_memobj {
 /* A new object with one reference. A private object's first VMA gets offset
  * base (choose the VMA's address: it leaves room to grow down); a shared
  * one has offsets [0, len). NULL when out of memory. */
-struct mm_memobj *mm_memobj_create(struct mm_memfile *mf, bool shared, uint64_t base,
-                                   uint64_t len);
+struct mm_memobj *mm_memobj_create(struct mm_memfile *mf, bool shared, uint64_t base, uint64_t len);
 void mm_memobj_get(struct mm_memobj *o);
 void mm_memobj_put(struct mm_memobj *o);
 
 /* The chunk holding object offset off, allocating it when missing. A write
- * marks the object written; a chunk shared with another object is first copied so this object
- * owns it; *replaced is then set (any mapping of the old chunk is stale).
- * Returns the chunk or NULL when the memory file is full. */
+ * marks the object written, and first copies a chunk shared with another
+ * object so that this one owns it; *replaced is then set (any mapping of
+ * the old chunk is stale). Returns the chunk or NULL when the memory file
+ * is full. */
 struct mm_chunk *mm_memobj_chunk(struct mm_memobj *o, uint64_t off, bool write, bool *replaced);
 /* The chunk holding off, or NULL if it has none. Never allocates. */
 struct mm_chunk *mm_memobj_lookup(const struct mm_memobj *o, uint64_t off);

@@ -36,9 +36,8 @@ int mm_create(struct mm_memfile *mf, struct platform *p, struct platform_as *as,
                 mm->nreserved = n;
         }
     }
-    mm->mmap_base = mm->max_addr > MM_MIN_STACK_GAP + mm->min_addr
-                        ? mm->max_addr - MM_MIN_STACK_GAP
-                        : mm->max_addr;
+    mm->mmap_base = mm->max_addr > MM_MIN_STACK_GAP + mm->min_addr ? mm->max_addr - MM_MIN_STACK_GAP
+                                                                   : mm->max_addr;
     mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
     mm_vma_set_init(&mm->vmas);
     *out = mm;
@@ -87,6 +86,15 @@ int mm_for_each_vma(struct mm *mm, int (*fn)(void *arg, const struct mm_vma_info
             return r;
     }
     return 0;
+}
+
+bool mm_overcommits(const struct mm *mm, uint64_t len, int prot, int vma_flags)
+{
+    if (vma_flags & MM_VMA_NORESERVE)
+        return false;
+    if (!(vma_flags & MM_VMA_SHARED) && !(prot & ABI_PROT_WRITE))
+        return false;
+    return len > mm_memfile_max(mm->mf);
 }
 
 bool mm_prot_allows(int prot, bool write, bool exec)

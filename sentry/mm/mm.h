@@ -41,8 +41,8 @@ uint64_t mm_memfile_used(const struct mm_memfile *mf);
 struct mm;
 
 /* VMA flags beyond protection. */
-#define MM_VMA_SHARED    0x1  /* MAP_SHARED: writes visible to every mapper */
-#define MM_VMA_GROWSDOWN 0x2  /* stack: faults just below extend it */
+#define MM_VMA_SHARED    0x1 /* MAP_SHARED: writes visible to every mapper */
+#define MM_VMA_GROWSDOWN 0x2 /* stack: faults just below extend it */
 #define MM_VMA_NORESERVE 0x4
 /* Set by madvise, for fork and core dumps. */
 #define MM_VMA_DONTFORK   0x8
@@ -71,16 +71,17 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
                 uint64_t off);
 int64_t mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 int64_t mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
-int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-                  int flags, uint64_t new_addr);
+int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+                  uint64_t new_addr);
 int64_t mm_brk(struct mm *mm, uint64_t addr);
 int64_t mm_madvise(struct mm *mm, uint64_t addr, uint64_t len, int advice);
 /* Fills the guest's vec (one byte per page) through copy-out. */
 int64_t mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec);
 int64_t mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags);
 
-/* Map an anonymous private region for the loader (MAP_FIXED semantics, name
- * for /proc maps later: "[stack]", "[heap]" or NULL). */
+/* Map anonymous memory for the loader (MAP_FIXED semantics; private unless
+ * vma_flags has MM_VMA_SHARED; name for /proc maps later: "[stack]",
+ * "[heap]" or NULL). */
 int64_t mm_map_fixed(struct mm *mm, uint64_t addr, uint64_t len, int prot, int vma_flags,
                      const char *name);
 
@@ -106,7 +107,8 @@ int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* Copy-out ignoring PROT_WRITE (the loader filling read-only segments). */
 int mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* NUL-terminated string of at most max bytes including the NUL. Returns its
- * length, -EFAULT, or -ENAMETOOLONG when no NUL was found within max. */
+ * length, -EFAULT (-ENOMEM as above), or -ENAMETOOLONG when no NUL was found
+ * within max. */
 int64_t mm_copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
 /* Zero guest memory (respects PROT_WRITE). */
 int mm_zero(struct mm *mm, uint64_t dst, size_t n);

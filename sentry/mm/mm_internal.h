@@ -15,7 +15,7 @@
 /* Free space kept below a MAP_GROWSDOWN VMA (Linux's stack_guard_gap). */
 #define MM_STACK_GUARD_GAP (256 * MM_PAGE_SIZE)
 /* Guest address space when there is no platform (unit tests). */
-#define MM_DEFAULT_MAX_ADDR 0x7e0000000000ULL
+#define MM_DEFAULT_MAX_ADDR    0x7e0000000000ULL
 #define MM_DEFAULT_STACK_LIMIT (8ULL << 20)
 /* x86-64 Linux's TASK_SIZE: argument checks that Linux makes against it
  * (munmap, mremap, mincore) use it, so the guest sees the same errno even
@@ -47,11 +47,18 @@ static inline uint64_t mm_page_up(uint64_t v)
 }
 
 /* Memory file internals. */
+uint64_t mm_memfile_max(const struct mm_memfile *mf);
 int mm_memfile_punch(struct mm_memfile *mf, uint64_t off, uint64_t len);
 /* Allocates host pages for the range so they count as resident. */
 int mm_memfile_populate(struct mm_memfile *mf, uint64_t off, uint64_t len);
 /* One byte per page, 1 when the host holds the page. */
 int mm_memfile_resident(const struct mm_memfile *mf, uint64_t off, uint64_t len, uint8_t *vec);
+
+/* Linux's heuristic overcommit refuses one request for more memory than the
+ * machine could ever provide; here that is the memory file's size. Charged
+ * are what Linux charges: private writable and shared memory, unless
+ * MAP_NORESERVE. True when a request for len bytes must fail with ENOMEM. */
+bool mm_overcommits(const struct mm *mm, uint64_t len, int prot, int vma_flags);
 
 /* Whether prot allows the access, with x86 rules: any protection but
  * PROT_NONE can be read. */
@@ -91,8 +98,8 @@ bool mm_take_offsets(struct mm *mm, struct mm_memobj *o, uint64_t off, uint64_t 
 /* Merges the VMA at index i with its neighbours where Linux would; returns
  * the index of the VMA now covering its range. */
 size_t mm_merge_vma(struct mm *mm, size_t i);
-/* Ensures v can extend by delta bytes at its end (object
- * offsets), or maps fresh memory there. The range above it must be free. */
+/* Grows v by delta bytes at its end, or maps fresh memory there when its
+ * object's next offsets are in use. The range above it must be free. */
 int mm_grow_vma(struct mm *mm, struct mm_vma *v, uint64_t delta);
 
 /* Gives every page of [start, end) backing and host pages now, as touching
@@ -112,7 +119,6 @@ struct mm_vma *mm_vma_for_access(struct mm *mm, uint64_t addr);
 /* Backing for the chunk holding addr in v, for a read or a write; drops stale
  * stub mappings if copy-on-write replaced it. NULL with *err set: -ENOMEM
  * when memory is exhausted, -EIO past the end of a shared object (SIGBUS). */
-struct mm_chunk *mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write,
-                            int *err);
+struct mm_chunk *mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write, int *err);
 
 #endif

@@ -5,11 +5,11 @@
 #include "sentry/mm/mm_internal.h"
 
 /* Flags mmap has always accepted; MAP_SHARED_VALIDATE rejects the rest. */
-#define LEGACY_MAP_MASK                                                                           \
-    ((unsigned)(ABI_MAP_SHARED | ABI_MAP_PRIVATE | ABI_MAP_FIXED | ABI_MAP_ANONYMOUS |            \
-                ABI_MAP_DENYWRITE | ABI_MAP_EXECUTABLE | ABI_MAP_UNINITIALIZED |                  \
-                ABI_MAP_GROWSDOWN | ABI_MAP_LOCKED | ABI_MAP_NORESERVE | ABI_MAP_POPULATE |       \
-                ABI_MAP_NONBLOCK | ABI_MAP_STACK | ABI_MAP_HUGETLB | ABI_MAP_32BIT) |             \
+#define LEGACY_MAP_MASK                                                                            \
+    ((unsigned)(ABI_MAP_SHARED | ABI_MAP_PRIVATE | ABI_MAP_FIXED | ABI_MAP_ANONYMOUS |             \
+                ABI_MAP_DENYWRITE | ABI_MAP_EXECUTABLE | ABI_MAP_UNINITIALIZED |                   \
+                ABI_MAP_GROWSDOWN | ABI_MAP_LOCKED | ABI_MAP_NORESERVE | ABI_MAP_POPULATE |        \
+                ABI_MAP_NONBLOCK | ABI_MAP_STACK | ABI_MAP_HUGETLB | ABI_MAP_32BIT) |              \
      ((unsigned)ABI_MAP_HUGE_MASK << ABI_MAP_HUGE_SHIFT))
 
 #define PROT_BITS (ABI_PROT_READ | ABI_PROT_WRITE | ABI_PROT_EXEC)
@@ -33,8 +33,6 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
     uint64_t alen = mm_page_up(len);
     if (alen == 0)
         return -ABI_ENOMEM;
-    if ((off / MM_PAGE_SIZE) + (alen / MM_PAGE_SIZE) < off / MM_PAGE_SIZE)
-        return -ABI_EOVERFLOW;
 
     int64_t a = mm_unmapped_area(mm, addr, alen, (int)(f & (ABI_MAP_FIXED | ABI_MAP_32BIT)));
     if (a < 0)
@@ -82,6 +80,9 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
         vflags |= MM_VMA_GROWSDOWN;
     if (f & ABI_MAP_NORESERVE)
         vflags |= MM_VMA_NORESERVE;
+    /* Before MAP_FIXED removes anything: a refused mapping leaves the old. */
+    if (mm_overcommits(mm, alen, prot, vflags))
+        return -ABI_ENOMEM;
 
     if (f & ABI_MAP_FIXED) {
         int r = mm_unmap_range(mm, start, end);
@@ -140,16 +141,15 @@ int mm_change_vma(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma
     v->prot = prot;
     v->flags = vma_flags;
     if (v->in_stub && mm->as && (old & ~prot)) {
-        /* platform_as_protect sets protections outright: with PROT_WRITE in
-         * them it would make writable the pages kept read-only on purpose
-         * (copy-on-write, never written), and it must not add anything
-         * either. Otherwise only dropping the mappings is safe. The stub
-         * maps sparsely and a host mprotect stops at the first hole, so a
-         * failure falls back to dropping them too. */
-        bool narrowing = prot != ABI_PROT_NONE && !(prot & ABI_PROT_WRITE) && !(prot & ~old);
-        int pp = (prot & ABI_PROT_READ ? PLATFORM_PROT_READ : 0) |
+        /* platform_as_protect sets protections outright, so it never gets
+         * PROT_WRITE: that would make writable the pages kept read-only on
+         * purpose (copy-on-write, never written). Written pages refault to
+         * get it back. Write-only stays readable, as x86 has it anyway.
+         * The stub maps sparsely and a host mprotect stops at the first
+         * hole: a failure falls back to dropping the mappings. */
+        int pp = (prot & (ABI_PROT_READ | ABI_PROT_WRITE) ? PLATFORM_PROT_READ : 0) |
                  (prot & ABI_PROT_EXEC ? PLATFORM_PROT_EXEC : 0);
-        if (!narrowing || platform_as_protect(mm->as, start, end - start, pp)) {
+        if (prot == ABI_PROT_NONE || platform_as_protect(mm->as, start, end - start, pp)) {
             mm_stub_unmap(mm, start, end);
             v->in_stub = false;
         }
@@ -196,6 +196,10 @@ int64_t mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
         if (!v)
             return -ABI_ENOMEM;
         uint64_t seg_end = v->end < end ? v->end : end;
+        /* Private memory becoming writable is charged, as by Linux. */
+        if (!(v->prot & ABI_PROT_WRITE) && !(v->flags & MM_VMA_SHARED) &&
+            mm_overcommits(mm, seg_end - cur, prot, v->flags))
+            return -ABI_ENOMEM;
         int r = mm_change_vma(mm, cur, seg_end, prot, v->flags);
         if (r)
             return r;
@@ -230,7 +234,8 @@ int64_t mm_brk(struct mm *mm, uint64_t addr)
         if (newbrk + MM_PAGE_SIZE > gap)
             return (int64_t)cur;
     }
-    if (newbrk > mm->max_addr || mm_range_reserved(mm, oldbrk, newbrk))
+    if (newbrk > mm->max_addr || mm_range_reserved(mm, oldbrk, newbrk) ||
+        mm_overcommits(mm, newbrk - oldbrk, ABI_PROT_READ | ABI_PROT_WRITE, 0))
         return (int64_t)cur;
     if (mm_map_anon(mm, oldbrk, newbrk, ABI_PROT_READ | ABI_PROT_WRITE, 0, "[heap]", oldbrk))
         return (int64_t)cur;

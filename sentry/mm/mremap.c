@@ -53,8 +53,8 @@ static int64_t move_range(struct mm *mm, uint64_t old_addr, uint64_t old_len, ui
             /* The offsets live on in nv: no release. */
             mm_vma_free(mm_vma_take(s, first));
         } else if (fresh) {
-            /* The old range stays mapped but its pages went with the move. */
-            /* Same page offsets, as on Linux, but no memory behind them. */
+            /* The old range stays mapped, at the same page offsets as on
+             * Linux, but its pages went with the move. */
             mm_memobj_put(sv->obj);
             sv->obj = fresh;
             sv->in_stub = false;
@@ -64,8 +64,8 @@ static int64_t move_range(struct mm *mm, uint64_t old_addr, uint64_t old_len, ui
     mm_merge_vma(mm, mm_vma_index(s, new_addr));
     if (keep < new_len) {
         const struct mm_vma *cv = mm_vma_find(s, new_addr + keep - 1);
-        int r = mm_map_anon(mm, new_addr + keep, new_addr + new_len, cv->prot, cv->flags,
-                            cv->name, off + keep);
+        int r = mm_map_anon(mm, new_addr + keep, new_addr + new_len, cv->prot, cv->flags, cv->name,
+                            off + keep);
         if (r)
             return r;
     }
@@ -152,8 +152,8 @@ static int64_t remap_move(struct mm *mm, uint64_t old_addr, uint64_t len, uint64
     return seen ? (int64_t)new_addr : -ABI_EFAULT;
 }
 
-int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len,
-                  int flags, uint64_t new_addr)
+int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
+                  uint64_t new_addr)
 {
     unsigned f = (unsigned)flags;
     if (f & ~(unsigned)(ABI_MREMAP_MAYMOVE | ABI_MREMAP_FIXED | ABI_MREMAP_DONTUNMAP))
@@ -184,6 +184,13 @@ int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t n
     int64_t r = check_vma(v, old_addr, old_len, new_len, to);
     if (r)
         return r;
+    /* Growth of charged memory is charged; DONTUNMAP keeps the old range,
+     * so all of the new one is. A shared object's size does not grow. */
+    uint64_t charge = (f & ABI_MREMAP_DONTUNMAP) ? new_len
+                      : new_len > old_len        ? new_len - old_len
+                                                 : 0;
+    if (!v->obj->shared && mm_overcommits(mm, charge, v->prot, v->flags))
+        return -ABI_ENOMEM;
     if (to)
         return remap_to(mm, old_addr, old_len, new_addr, new_len, f);
 

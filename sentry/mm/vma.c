@@ -155,17 +155,6 @@ void mm_vma_join(struct mm_vma_set *s, size_t i)
     mm_vma_free(b);
 }
 
-size_t mm_vma_merge_around(struct mm_vma_set *s, size_t i)
-{
-    if (i + 1 < s->n && mm_vma_mergeable(s->v[i], s->v[i + 1]))
-        mm_vma_join(s, i);
-    if (i > 0 && mm_vma_mergeable(s->v[i - 1], s->v[i])) {
-        mm_vma_join(s, i - 1);
-        i--;
-    }
-    return i;
-}
-
 int mm_vma_carve(struct mm_vma_set *s, uint64_t start, uint64_t end, size_t *first, size_t *last)
 {
     int r = mm_vma_split(s, start);

@@ -18,12 +18,12 @@
 
 struct mm_vma {
     uint64_t start, end;
-    int prot;                /* ABI_PROT_READ | ABI_PROT_WRITE | ABI_PROT_EXEC */
-    int flags;               /* MM_VMA_* */
-    char *name;              /* owned; NULL for plain anonymous memory */
-    struct mm_memobj *obj;   /* one reference, owned */
-    uint64_t off;            /* object offset of start */
-    bool in_stub;            /* something in the range may be mapped in the stub */
+    int prot;              /* ABI_PROT_READ | ABI_PROT_WRITE | ABI_PROT_EXEC */
+    int flags;             /* MM_VMA_* */
+    char *name;            /* owned; NULL for plain anonymous memory */
+    struct mm_memobj *obj; /* one reference, owned */
+    uint64_t off;          /* object offset of start */
+    bool in_stub;          /* something in the range may be mapped in the stub */
 };
 
 struct mm_vma_set {
@@ -64,11 +64,9 @@ int mm_vma_carve(struct mm_vma_set *s, uint64_t start, uint64_t end, size_t *fir
 
 /* Whether b directly follows a and could be one VMA with it. */
 bool mm_vma_mergeable(const struct mm_vma *a, const struct mm_vma *b);
-/* Joins the VMAs at i and i + 1, which must be mergeable. */
+/* Joins the VMAs at i and i + 1, which must be mergeable. (Merging VMAs of
+ * different objects is mm's business: mm_merge_vma.) */
 void mm_vma_join(struct mm_vma_set *s, size_t i);
-/* Merges the VMA at index i with compatible neighbours; returns the index of
- * the VMA that now covers its range. */
-size_t mm_vma_merge_around(struct mm_vma_set *s, size_t i);
 
 /* Where a new mapping may go. VMAs flagged MM_VMA_GROWSDOWN keep `guard`
  * bytes free below them (room to grow, as Linux's stack guard gap); reserved
