@@ -41,6 +41,9 @@ struct ptrace_as {
     pid_t pid;
     struct ptrace_ctx *main; /* the stub's initial thread; injects host calls */
     bool main_taken;         /* handed out as the first guest context */
+    /* An unmap or protect that failed leaves the stub able to reach memory
+     * the Sentry has taken back: such a stub never runs guest code again. */
+    bool broken;
 };
 
 struct ptrace_ctx {
@@ -244,13 +247,19 @@ static int ptrace_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, i
 static int ptrace_as_unmap(struct platform_as *as_, uint64_t addr, uint64_t len)
 {
     struct ptrace_as *as = (struct ptrace_as *)as_;
-    return (int)inject(as->main, SYS_munmap, addr, len, 0, 0, 0, 0);
+    int r = (int)inject(as->main, SYS_munmap, addr, len, 0, 0, 0, 0);
+    if (r)
+        as->broken = true;
+    return r;
 }
 
 static int ptrace_as_protect(struct platform_as *as_, uint64_t addr, uint64_t len, int prot)
 {
     struct ptrace_as *as = (struct ptrace_as *)as_;
-    return (int)inject(as->main, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+    int r = (int)inject(as->main, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
+    if (r)
+        as->broken = true;
+    return r;
 }
 
 static int ptrace_as_host_pid(const struct platform_as *as)
@@ -342,6 +351,8 @@ static int classify_stop(struct ptrace_ctx *ctx, int sig, struct platform_event 
 static int ptrace_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
 {
     struct ptrace_ctx *ctx = (struct ptrace_ctx *)ctx_;
+    if (ctx->as->broken)
+        return -EIO;
     if (ctx->pending_kick) {
         int sig = ctx->pending_kick;
         ctx->pending_kick = 0;

@@ -47,8 +47,10 @@ void task_destroy(struct task *t)
     vfs_fdtable_destroy(t->fds);
     if (t->ctx)
         platform_ctx_destroy(t->ctx);
-    mm_destroy(t->mm);
+    /* The stub goes first: nothing may reach guest memory once the mm has
+     * released it. */
     platform_as_destroy(t->as);
+    mm_destroy(t->mm);
     free(t->creds.groups);
     free(t);
 }
@@ -168,14 +170,27 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
             t->fault_repeats = 0;
         }
         int code = ABI_SEGV_MAPERR;
-        if (t->fault_repeats < 2 &&
-            mm_handle_fault(t->mm, ev->addr, ev->write || t->fault_repeats > 0, ev->exec, &code) ==
-                0)
+        int err = -ABI_EFAULT;
+        if (t->fault_repeats < 2)
+            err = mm_handle_fault(t->mm, ev->addr, ev->write || t->fault_repeats > 0, ev->exec,
+                                  &code);
+        if (err == 0)
             return;
-        if (t->fault_repeats >= 2)
-            code = ABI_SEGV_ACCERR;
         t->fault_page = UINT64_MAX;
-        /* si_code and si_addr matter once handlers can run. */
+        if (err == -ABI_ENOMEM) {
+            /* Linux would call the OOM killer; the sandbox's memory is spent. */
+            kernel_log(t->k, "moat: out of sandbox memory at %#llx: killing the guest\n",
+                       (unsigned long long)ev->addr);
+            task_exit_group(t, kernel_wstatus_signal(ABI_SIGKILL, false));
+            return;
+        }
+        if (err == -ABI_EIO) {
+            /* Beyond the end of a shared mapping's memory: SIGBUS. */
+            task_signal(t, ABI_SIGBUS, true);
+            return;
+        }
+        /* si_code (MAPERR/ACCERR, or ACCERR after repeats) matters once
+         * handlers can run. */
         (void)code;
     }
     task_signal(t, ev->signo, true);

@@ -1,9 +1,18 @@
 /* Memory-management syscalls: thin wrappers over sentry/mm. */
+#include "abi/errno.h"
+#include "abi/flags.h"
 #include "sentry/mm/mm.h"
+#include "sentry/vfs/file.h"
 #include "sentry/syscalls/syscalls.h"
 
 int64_t sys_mmap(struct task *t, const uint64_t a[6])
 {
+    /* Linux checks the offset's alignment, then the fd, before anything
+     * about the mapping itself. */
+    if (a[5] & (MM_PAGE_SIZE - 1))
+        return -ABI_EINVAL;
+    if (!((int)a[3] & ABI_MAP_ANONYMOUS) && (a[4] > INT32_MAX || !vfs_fd_lookup(t->fds, (int)a[4])))
+        return -ABI_EBADF;
     return mm_mmap(t->mm, a[0], a[1], (int)a[2], (int)a[3], (int)a[4], a[5]);
 }
 

@@ -43,6 +43,7 @@ expect_exit 139 stack
 expect_exit 132 ill
 expect_exit 136 fpe
 expect_exit 133 trap
+expect_exit 135 bus
 
 # expect_moat_error WANT-STATUS NAME PROGRAM: moat refuses to start PROGRAM.
 expect_moat_error() {

@@ -11,6 +11,8 @@
  *   ill        ud2                      killed by SIGILL
  *   fpe        integer divide by zero   killed by SIGFPE
  *   trap       int3                     killed by SIGTRAP
+ *   bus        touch a shared anonymous mapping beyond the memory it was
+ *              created with (grown by mremap)   killed by SIGBUS
  *
  * Before ending it prints "mode: MODE" on stdout, with a raw write so that
  * nothing is left in a stdio buffer when the process dies.
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         static const char usage[] = "usage: exit code|exit|return N | segv|segv-write|stack|"
-                                    "ill|fpe|trap\n";
+                                    "ill|fpe|trap|bus\n";
         if (write(2, usage, sizeof(usage) - 1) < 0)
             return 111;
         return 112;
@@ -84,6 +86,15 @@ int main(int argc, char **argv)
         return seven / zero;
     else if (strcmp(mode, "trap") == 0)
         __asm__ volatile("int3");
+    else if (strcmp(mode, "bus") == 0) {
+        char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return 115;
+        char *q = (char *)syscall(SYS_mremap, p, 4096, 8192, MREMAP_MAYMOVE, 0);
+        if (q == MAP_FAILED)
+            return 116;
+        *(volatile char *)(q + 4096) = 1;
+    }
     else
         return 113;
     /* Only reached if the requested ending did not happen. */

@@ -2,6 +2,7 @@
  * mapping memory-file ranges, registers, interruption, and what a stub
  * process holds (nothing but the stub page and the vDSO). */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -214,4 +215,15 @@ Test(platform_ptrace, guest_range_ends_below_the_stub)
     uint64_t vdso = platform_vdso_base(plat);
     if (vdso)
         cr_expect_geq(vdso, platform_max_addr(plat));
+}
+
+Test(platform_ptrace, a_failed_unmap_retires_the_stub)
+{
+    static const unsigned char code[] = {0xeb, 0xfe};
+    load_code(code, sizeof(code));
+    /* An unaligned munmap fails on the host: the stub may still map memory
+     * the Sentry believes gone, so it must never run again. */
+    cr_assert_neq(platform_as_unmap(as, CODE_ADDR + 1, 4096), 0);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), -EIO);
 }
