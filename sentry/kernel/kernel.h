@@ -38,6 +38,7 @@ struct kernel {
     /* ENOSYS reports: one per syscall number, not one per call. */
     uint8_t enosys_seen[ABI_SYSCALL_TABLE_SIZE / 8 + 1];
     bool int80_reported;
+    uint64_t prctl_reported; /* prctl options below 64 already reported */
     /* A host signal the front end forwarded (SIGINT, SIGTERM, ...), pending for
      * the guest; written from the Sentry's signal handler. */
     volatile sig_atomic_t host_signal;

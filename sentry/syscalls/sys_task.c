@@ -159,7 +159,13 @@ int64_t sys_prctl(struct task *t, const uint64_t a[6])
         name[sizeof(name) - 1] = '\0';
         return mm_copy_out(t->mm, a[1], name, sizeof(name)) ? -ABI_EFAULT : 0;
     default:
-        kernel_log(t->k, "moat: prctl option %llu is not implemented\n", (unsigned long long)a[0]);
+        /* Linux answers EINVAL for options it does not know; an option it
+         * knows and moat does not implement yet is reported, once. */
+        if (a[0] < 64 && !(t->k->prctl_reported & (1ULL << a[0]))) {
+            t->k->prctl_reported |= 1ULL << a[0];
+            kernel_log(t->k, "moat: prctl option %llu is not implemented: returning EINVAL\n",
+                       (unsigned long long)a[0]);
+        }
         return -ABI_EINVAL;
     }
 }

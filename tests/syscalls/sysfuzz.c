@@ -1,0 +1,169 @@
+/* Random syscalls with hostile arguments, for the Sentry's robustness: run
+ * only inside the sandbox (tests/e2e/sysfuzz.sh), where whatever happens to
+ * this process, the Sentry must answer every call and report an ordinary
+ * guest exit, never crash. The guest may well kill itself (munmap of its own
+ * code, a garbage FS base): that is a normal outcome.
+ *
+ * usage: sysfuzz SEED [ITERATIONS]
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The calls the sandbox implements, minus those that end the process or can
+ * block forever (sleeps, futex waits, reads from a terminal). */
+static const long calls[] = {
+    SYS_read,
+    SYS_write,
+    SYS_readv,
+    SYS_writev,
+    SYS_pread64,
+    SYS_pwrite64,
+    SYS_close,
+    SYS_lseek,
+    SYS_ioctl,
+    SYS_fstat,
+    SYS_newfstatat,
+    SYS_mmap,
+    SYS_munmap,
+    SYS_mprotect,
+    SYS_mremap,
+    SYS_brk,
+    SYS_madvise,
+    SYS_mincore,
+    SYS_msync,
+    SYS_getpid,
+    SYS_gettid,
+    SYS_getppid,
+    SYS_getuid,
+    SYS_geteuid,
+    SYS_getgid,
+    SYS_getegid,
+    SYS_getgroups,
+    SYS_set_tid_address,
+    SYS_set_robust_list,
+    SYS_get_robust_list,
+    SYS_arch_prctl,
+    SYS_prctl,
+    SYS_prlimit64,
+    SYS_getrlimit,
+    SYS_setrlimit,
+    SYS_uname,
+    SYS_getrandom,
+    SYS_sched_yield,
+    SYS_sched_getaffinity,
+    SYS_getcpu,
+    SYS_clock_gettime,
+    SYS_clock_getres,
+    SYS_gettimeofday,
+    SYS_time,
+    SYS_rt_sigaction,
+    SYS_rt_sigprocmask,
+    SYS_sigaltstack,
+    /* and some it does not: ENOSYS paths */
+    SYS_openat,
+    SYS_socket,
+    SYS_clone,
+    SYS_execve,
+    SYS_kill,
+    SYS_mount,
+    SYS_ptrace,
+    1000,
+    -1,
+};
+
+static uint64_t state;
+
+static uint64_t next(void)
+{
+    /* xorshift64*: deterministic per seed, so a failure can be replayed. */
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 0x2545F4914F6CDD1DULL;
+}
+
+/* Scratch memory in a mapping of its own, between unmapped guard pages, so
+ * that a call writing past it faults instead of corrupting libc's data. */
+static char *scratch;
+#define SCRATCH_SIZE 65536
+
+static uint64_t arg(void *region)
+{
+    switch (next() % 14) {
+    case 0:
+        return 0;
+    case 1:
+        return (uint64_t)-1;
+    case 2:
+        return next() % 64;
+    case 3:
+        return next() % 4096;
+    case 4:
+        return 0xffff800000000000ULL + (next() % 4096);
+    case 5:
+        return (uint64_t)scratch + next() % SCRATCH_SIZE;
+    case 6:
+        return (uint64_t)region + (next() % 16) * 4096;
+    case 7:
+        return next();
+    case 8:
+        return (uint64_t)region + 16 * 4096 - next() % 64; /* runs off the region's end */
+    case 9:
+        return 1ULL << (next() % 64);
+    case 10:
+        return (uint64_t)region + (next() % 16) * 4096 + next() % 4096;
+    case 11:
+        return 0x7e0000000000ULL + (next() % 8192); /* where moat's stub lives */
+    case 12:
+        return next() % 3; /* stdio fds */
+    default:
+        return 4096 * (next() % 1024);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    state = argc > 1 ? strtoull(argv[1], NULL, 0) * 2654435761ULL + 1 : 1;
+    long iterations = argc > 2 ? strtol(argv[2], NULL, 0) : 3000;
+    void *region =
+        mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *guarded =
+        mmap(NULL, SCRATCH_SIZE + 2 * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED || guarded == MAP_FAILED)
+        return 2;
+    scratch = guarded + 4096;
+    if (mprotect(scratch, SCRATCH_SIZE, PROT_READ | PROT_WRITE) != 0)
+        return 2;
+    for (long i = 0; i < iterations; i++) {
+        long nr = calls[next() % (sizeof(calls) / sizeof(calls[0]))];
+        uint64_t a[6];
+        for (int k = 0; k < 6; k++)
+            a[k] = arg(region);
+        /* A write to stdout of a huge random buffer would only be noise. */
+        if ((nr == SYS_write || nr == SYS_pwrite64) && a[0] < 3)
+            a[2] %= 64;
+        /* Calls that reshape memory aim at the fuzzer's own region, so that
+         * most runs survive long enough to exercise everything else. */
+        if (nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_mremap || nr == SYS_madvise ||
+            nr == SYS_msync || (nr == SYS_mmap && (a[3] & MAP_FIXED)))
+            a[0] = (uint64_t)region + (next() % 16) * 4096;
+        if (nr == SYS_mremap && (a[3] & MREMAP_FIXED))
+            a[4] = (uint64_t)region + (next() % 16) * 4096;
+        /* The report goes to stdout at the end. */
+        if (nr == SYS_close && a[0] < 3)
+            a[0] += 3;
+        /* A garbage FS base ends the run at the next TLS access. */
+        if (nr == SYS_arch_prctl && a[0] == 0x1002)
+            a[0] = 0x1003;
+        syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
+    static const char done[] = "sysfuzz done\n";
+    if (write(1, done, sizeof(done) - 1) < 0)
+        return 3;
+    /* Not exit(): libc's own state may have been scribbled on. */
+    syscall(SYS_exit_group, 0);
+    return 0;
+}
