@@ -217,6 +217,31 @@ static void note_phdr_location(const struct abi_elf64_ehdr *eh, struct loader_el
     }
 }
 
+/* The interpreter's path: 2 to PATH_MAX bytes inside the file, ending in
+ * its only NUL. */
+static int read_interp(const struct loader_image *img, const struct abi_elf64_phdr *p,
+                       struct loader_elf_info *info, const char **why)
+{
+    if (p->p_filesz < 2 || p->p_filesz > LOADER_MAX_INTERP) {
+        *why = loader_why("interpreter path of %" PRIu64 " bytes", p->p_filesz);
+        return -ABI_ENOEXEC;
+    }
+    int64_t n = loader_read_full(img, info->interp, (size_t)p->p_filesz, p->p_offset);
+    if (n < 0) {
+        *why = "cannot read the interpreter path";
+        return (int)n;
+    }
+    if ((uint64_t)n != p->p_filesz) {
+        *why = "truncated: the interpreter path extends past the end of the file";
+        return -ABI_ENOEXEC;
+    }
+    if (info->interp[n - 1] != '\0' || memchr(info->interp, '\0', (size_t)n - 1)) {
+        *why = "the interpreter path is not a NUL-terminated string";
+        return -ABI_ENOEXEC;
+    }
+    return 0;
+}
+
 int loader_elf_parse(const struct loader_image *img, struct loader_elf_info *info, const char **why)
 {
     const char *ignored;
@@ -302,7 +327,13 @@ int loader_elf_parse(const struct loader_image *img, struct loader_elf_info *inf
                 info->align = p->p_align;
             break;
         case ABI_PT_INTERP:
-            info->has_interp = 1;
+            /* The first one counts, as on Linux. */
+            if (!info->has_interp) {
+                r = read_interp(img, p, info, why);
+                if (r)
+                    return r;
+                info->has_interp = 1;
+            }
             break;
         case ABI_PT_GNU_STACK:
             info->stack_exec = (p->p_flags & ABI_PF_X) != 0;

@@ -62,6 +62,7 @@ struct loader_stack_layout {
 /* The auxv values that come from the image and the caller. */
 struct loader_auxv_values {
     uint64_t phdr, phnum, entry;
+    uint64_t base; /* AT_BASE: the interpreter's load address */
     uint64_t hwcap, hwcap2;
     uint64_t vdso_base;
     uint64_t minsigstksz;

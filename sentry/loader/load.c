@@ -3,6 +3,7 @@
  * and handing over to stack.c for the initial stack.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,11 @@ static int map_segments(struct mm *mm, const struct loader_image *img,
     return r;
 }
 
+static int load_images(struct mm *mm, const struct loader_image *img,
+                       const struct loader_args *args, struct loader_result *res,
+                       struct loader_elf_info *infos, struct loader_image *interp_img,
+                       bool *interp_open, const char **why);
+
 int loader_load(struct mm *mm, const struct loader_image *img, const struct loader_args *args,
                 struct loader_result *res, const char **why)
 {
@@ -204,13 +210,81 @@ int loader_load(struct mm *mm, const struct loader_image *img, const struct load
     *why = NULL;
     memset(res, 0, sizeof(*res));
 
-    struct loader_elf_info info;
-    int r = loader_elf_parse(img, &info, why);
+    /* Two of these are large; keep them off the stack. */
+    struct loader_elf_info *infos = malloc(2 * sizeof(*infos));
+    if (!infos) {
+        *why = "out of memory";
+        return -ABI_ENOMEM;
+    }
+    struct loader_image interp_img = {0};
+    bool interp_open = false;
+    int r = load_images(mm, img, args, res, infos, &interp_img, &interp_open, why);
+    if (interp_open && args->close_interp)
+        args->close_interp(args->interp_arg, &interp_img);
+    free(infos);
+    return r;
+}
+
+/* The interpreter goes just below the mmap base, aligned as it asks, where
+ * Linux's first mmap would put it; later mappings go below it. */
+static int map_interp(struct mm *mm, const struct loader_image *img,
+                      const struct loader_elf_info *ii, uint64_t mmap_base, uint64_t floor,
+                      uint64_t *bias, uint64_t *base, const char **why)
+{
+    uint64_t span = ii->hi - ii->lo;
+    if (ii->type == ABI_ET_EXEC) {
+        *bias = 0;
+        *base = ii->lo;
+    } else {
+        if (span > mmap_base || mmap_base - span < floor) {
+            *why = "the interpreter does not fit below the mmap area";
+            return -ABI_ENOMEM;
+        }
+        *base = (mmap_base - span) & ~(ii->align - 1);
+        *bias = *base - ii->lo;
+    }
+    if (*base < floor || *base + span > mmap_base) {
+        *why = loader_why("the interpreter's segments at 0x%" PRIx64 " overlap the program", *base);
+        return -ABI_ENOMEM;
+    }
+    int r = map_segments(mm, img, ii, *bias, why);
+    if (r) {
+        /* *why may live in the buffer loader_why formats into. */
+        char inner[256];
+        snprintf(inner, sizeof(inner), "%s", *why ? *why : "cannot be mapped");
+        *why = loader_why("interpreter: %s", inner);
+    }
+    return r;
+}
+
+static int load_images(struct mm *mm, const struct loader_image *img,
+                       const struct loader_args *args, struct loader_result *res,
+                       struct loader_elf_info *infos, struct loader_image *interp_img,
+                       bool *interp_open, const char **why)
+{
+    struct loader_elf_info *mi = &infos[0], *ii = &infos[1];
+    int r = loader_elf_parse(img, mi, why);
     if (r)
         return r;
-    if (info.has_interp) {
-        *why = "dynamically linked executables need the VFS (not supported yet)";
-        return -ABI_ENOEXEC;
+    if (mi->has_interp) {
+        if (!args->open_interp) {
+            *why = "dynamically linked executables need the VFS (not supported yet)";
+            return -ABI_ENOEXEC;
+        }
+        r = args->open_interp(args->interp_arg, mi->interp, interp_img);
+        if (r) {
+            *why = loader_why("cannot open its interpreter %s", mi->interp);
+            return r;
+        }
+        *interp_open = true;
+        r = loader_elf_parse(interp_img, ii, why);
+        if (r) {
+            /* A broken interpreter is the interpreter's fault: ELIBBAD. */
+            char inner[256];
+            snprintf(inner, sizeof(inner), "%s", *why ? *why : "unusable");
+            *why = loader_why("interpreter %s: %s", mi->interp, inner);
+            return r == -ABI_ENOEXEC || r == -ABI_EINVAL ? -ABI_ELIBBAD : r;
+        }
     }
 
     uint64_t stack_limit = args->stack_size ? args->stack_size : DEFAULT_STACK_LIMIT;
@@ -227,13 +301,13 @@ int loader_load(struct mm *mm, const struct loader_image *img, const struct load
         .on = args->random_seed[0] != 0 || args->random_seed[1] != 0,
     };
     struct layout lay;
-    choose_layout(&info, max, stack_limit, &g, &lay);
+    choose_layout(mi, max, stack_limit, &g, &lay);
 
-    uint64_t lo = info.lo + lay.bias, hi = info.hi + lay.bias;
+    uint64_t lo = mi->lo + lay.bias, hi = mi->hi + lay.bias;
     struct loader_auxv_values av = {
-        .phdr = info.has_phdr_addr ? info.phdr_addr + lay.bias : 0,
-        .phnum = info.phnum,
-        .entry = info.entry + lay.bias,
+        .phdr = mi->has_phdr_addr ? mi->phdr_addr + lay.bias : 0,
+        .phnum = mi->phnum,
+        .entry = mi->entry + lay.bias,
         .hwcap = args->hwcap,
         .hwcap2 = args->hwcap2,
         .vdso_base = args->vdso_base,
@@ -259,11 +333,19 @@ int loader_load(struct mm *mm, const struct loader_image *img, const struct load
     }
 
     mm_set_stack_limit(mm, stack_limit);
-    r = map_segments(mm, img, &info, lay.bias, why);
+    r = map_segments(mm, img, mi, lay.bias, why);
     if (r)
         return r;
+    uint64_t start = av.entry, interp_bias = 0;
+    if (mi->has_interp) {
+        r = map_interp(mm, interp_img, ii, lay.mmap_base, hi, &interp_bias, &av.base, why);
+        if (r)
+            return r;
+        start = ii->entry + interp_bias;
+        lay.mmap_base = av.base;
+    }
 
-    int stack_prot = ABI_PROT_READ | ABI_PROT_WRITE | (info.stack_exec ? ABI_PROT_EXEC : 0);
+    int stack_prot = ABI_PROT_READ | ABI_PROT_WRITE | (mi->stack_exec ? ABI_PROT_EXEC : 0);
     int64_t m = mm_map_fixed(mm, stack_bottom, lay.stack_top - stack_bottom, stack_prot,
                              MM_VMA_GROWSDOWN, "[stack]");
     if (m < 0) {
@@ -279,7 +361,8 @@ int loader_load(struct mm *mm, const struct loader_image *img, const struct load
     mm_set_mmap_base(mm, lay.mmap_base);
     mm_set_brk_start(mm, brk);
 
-    res->entry = av.entry;
+    res->entry = start;
+    res->interp_base = av.base;
     res->sp = sl.sp;
     res->load_bias = lay.bias;
     res->brk_start = brk;

@@ -45,15 +45,19 @@ struct loader_segment {
 };
 
 /* What the ELF header and program headers say, before anything is mapped. */
+/* Linux accepts PT_INTERP paths of 2 to PATH_MAX bytes, NUL included. */
+#define LOADER_MAX_INTERP 4096
+
 struct loader_elf_info {
     uint16_t type;  /* ET_EXEC or ET_DYN */
     uint64_t entry; /* e_entry, unbiased */
     uint64_t phoff;
     uint16_t phnum;
     uint16_t phentsize;
-    uint64_t lo, hi; /* page-aligned span of the PT_LOAD segments, unbiased */
-    int has_interp;  /* PT_INTERP present (dynamic executable) */
-    int stack_exec;  /* PT_GNU_STACK asks for PROT_EXEC */
+    uint64_t lo, hi;                /* page-aligned span of the PT_LOAD segments, unbiased */
+    int has_interp;                 /* PT_INTERP present (dynamic executable) */
+    char interp[LOADER_MAX_INTERP]; /* its path, validated: NUL-terminated, no NUL inside */
+    int stack_exec;                 /* PT_GNU_STACK asks for PROT_EXEC */
     /* AT_PHDR before biasing: PT_PHDR's address, else where the PT_LOAD that
      * holds the program headers puts them; has_phdr_addr 0 when neither. */
     uint64_t phdr_addr;
@@ -73,6 +77,11 @@ struct loader_elf_info {
 int loader_elf_parse(const struct loader_image *img, struct loader_elf_info *info,
                      const char **why);
 
+/* Opens the interpreter a dynamic executable names (PT_INTERP), resolved in
+ * the guest's filesystem by the caller. Returns 0 with *out set, or -errno. */
+typedef int (*loader_open_interp_fn)(void *arg, const char *path, struct loader_image *out);
+typedef void (*loader_close_interp_fn)(void *arg, struct loader_image *img);
+
 struct loader_args {
     const char *const *argv; /* NULL-terminated */
     const char *const *envp; /* NULL-terminated */
@@ -83,6 +92,10 @@ struct loader_args {
     uint64_t stack_size;     /* RLIMIT_STACK soft limit, bytes */
     uint64_t random_seed[2]; /* seed for layout randomisation; both 0: fixed layout */
     uint64_t minsigstksz;    /* AT_MINSIGSTKSZ; 0: LOADER_DEFAULT_MINSIGSTKSZ */
+    /* NULL: dynamic executables are refused with -ENOEXEC. */
+    loader_open_interp_fn open_interp;
+    loader_close_interp_fn close_interp;
+    void *interp_arg;
 };
 
 /* What Linux reports on a CPU with AVX-512 state: large enough for any signal
@@ -101,16 +114,34 @@ struct loader_result {
     uint64_t stack_top;
     uint64_t auxv_addr; /* guest address of auxv (for /proc/PID/auxv later) */
     uint64_t auxv_len;
+    uint64_t interp_base; /* AT_BASE: where the interpreter was loaded, 0 for none */
 };
 
-/* Load a static or static-PIE executable into mm (which must be empty), set
- * the mm's brk and mmap base, and build the stack. Dynamic executables
- * (PT_INTERP) return -ENOEXEC with *why saying so until the VFS can open the
- * interpreter. Too much argv/envp gives -E2BIG before anything is mapped. An
- * empty argv gets one empty string as argv[0], as Linux does. AT_RANDOM bytes
- * come from the host's getrandom(). On failure the mm may hold partial
- * mappings: the caller destroys it. *why as for loader_elf_parse. */
+/* Load a static, static-PIE or dynamic executable into mm (which must be
+ * empty), set the mm's brk and mmap base, and build the stack. A dynamic
+ * executable's interpreter is opened through args->open_interp and loaded
+ * just below the mmap base, where Linux's mmap puts it; the guest starts at
+ * the interpreter's entry with AT_BASE and AT_ENTRY telling it where both
+ * are. A broken interpreter is -ELIBBAD; without open_interp, -ENOEXEC. Too much argv/envp gives
+ * -E2BIG before anything is mapped. An empty argv gets one empty string as argv[0], as Linux does.
+ * AT_RANDOM bytes come from the host's getrandom(). On failure the mm may hold partial mappings:
+ * the caller destroys it. *why as for loader_elf_parse. */
 int loader_load(struct mm *mm, const struct loader_image *img, const struct loader_args *args,
                 struct loader_result *res, const char **why);
+
+/* A "#!" script's first line, split as Linux's binfmt_script does: the
+ * interpreter path, and at most one argument (the rest of the line, spaces
+ * included, trailing spaces and tabs dropped). */
+#define LOADER_SCRIPT_BUF 256 /* Linux reads this much of the file (BINPRM_BUF_SIZE) */
+struct loader_script {
+    char interp[LOADER_SCRIPT_BUF];
+    char arg[LOADER_SCRIPT_BUF];
+    int has_arg;
+};
+
+/* Parse the first len bytes of a file (at most LOADER_SCRIPT_BUF are looked
+ * at). Returns 0, or -ENOEXEC when it is not a script or names no usable
+ * interpreter (*why says which). */
+int loader_parse_script(const void *buf, size_t len, struct loader_script *out, const char **why);
 
 #endif

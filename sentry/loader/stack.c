@@ -122,7 +122,7 @@ static unsigned build_auxv(uint64_t pairs[][2], const struct loader_auxv_values 
     PUT(ABI_AT_PHDR, av->phdr);
     PUT(ABI_AT_PHENT, sizeof(struct abi_elf64_phdr));
     PUT(ABI_AT_PHNUM, av->phnum);
-    PUT(ABI_AT_BASE, 0);
+    PUT(ABI_AT_BASE, av->base);
     PUT(ABI_AT_FLAGS, 0);
     PUT(ABI_AT_ENTRY, av->entry);
     PUT(ABI_AT_UID, av->uid);

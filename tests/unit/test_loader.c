@@ -1002,11 +1002,13 @@ Test(loader, dynamic_executable)
         {ABI_PT_LOAD, ABI_PF_R | ABI_PF_X, 0, TEXT_VADDR, 0x400, 0x400, 0},
     };
     struct file f = build(ABI_ET_DYN, 0x100, s, NSEG(s));
+    memcpy(f.data + 0x200, "/lib64/ld-linux-x86-64.so.2", 28);
     struct loader_image img = image(&f);
     struct loader_elf_info *info = malloc(sizeof(*info));
     const char *why;
     cr_assert_eq(loader_elf_parse(&img, info, &why), 0, "%s", why);
     cr_expect(info->has_interp);
+    cr_expect_str_eq(info->interp, "/lib64/ld-linux-x86-64.so.2");
     free(info);
     struct loader_args a = default_args();
     struct loader_result res;
@@ -1079,4 +1081,209 @@ Test(loader, why_may_be_null)
     struct loader_result res;
     cr_expect_eq(loader_load(mm, &img, &a, &res, NULL), -ABI_ENOEXEC);
     free(f.data);
+}
+
+/* ---- dynamic executables ---- */
+
+#define INTERP_PATH "/lib/ld-test.so"
+
+struct interp_env {
+    struct file *interp;
+    int open_err;
+    int opened, closed;
+    char asked[64];
+};
+
+static int open_interp(void *arg, const char *path, struct loader_image *out)
+{
+    struct interp_env *e = arg;
+    snprintf(e->asked, sizeof(e->asked), "%s", path);
+    if (e->open_err)
+        return e->open_err;
+    e->opened++;
+    *out = image(e->interp);
+    return 0;
+}
+
+static void close_interp(void *arg, struct loader_image *img)
+{
+    struct interp_env *e = arg;
+    cr_expect_eq(img->arg, e->interp);
+    e->closed++;
+}
+
+/* A PIE naming INTERP_PATH, and an interpreter image (ET_DYN at 0). */
+static struct file dyn_main(void)
+{
+    struct seg s[] = {
+        {ABI_PT_INTERP, ABI_PF_R, 0x200, 0x200, sizeof(INTERP_PATH), sizeof(INTERP_PATH), 1},
+        {ABI_PT_LOAD, ABI_PF_R | ABI_PF_X, 0, 0, 0x1400, 0x1400, 0},
+    };
+    struct file f = build(ABI_ET_DYN, 0x1100, s, NSEG(s));
+    memcpy(f.data + 0x200, INTERP_PATH, sizeof(INTERP_PATH));
+    return f;
+}
+
+static struct file dyn_interp(void)
+{
+    struct seg s[] = {
+        {ABI_PT_LOAD, ABI_PF_R | ABI_PF_X, 0, 0, 0x1800, 0x1800, 0},
+        {ABI_PT_LOAD, ABI_PF_R | ABI_PF_W, 0x1800, 0x2800, 0x100, 0x3000, 0},
+    };
+    return build(ABI_ET_DYN, 0x80, s, NSEG(s));
+}
+
+Test(loader, dynamic_executable_with_its_interpreter)
+{
+    struct file m = dyn_main(), in = dyn_interp();
+    struct interp_env e = {.interp = &in};
+    struct loader_args a = default_args();
+    a.open_interp = open_interp;
+    a.close_interp = close_interp;
+    a.interp_arg = &e;
+    struct loader_result res;
+    struct loader_image img = image(&m);
+    const char *why = NULL;
+    cr_assert_eq(loader_load(mm, &img, &a, &res, &why), 0, "%s", why);
+    cr_expect_str_eq(e.asked, INTERP_PATH);
+    cr_expect_eq(e.opened, 1);
+    cr_expect_eq(e.closed, 1, "the interpreter image is closed once loaded");
+    /* The guest starts in the interpreter, which learns where both are. */
+    cr_expect_neq(res.interp_base, 0);
+    cr_expect_eq(res.interp_base % 4096, 0);
+    cr_expect_eq(res.entry, res.interp_base + 0x80);
+    int found;
+    cr_expect_eq(auxv_get(&res, ABI_AT_BASE, &found), res.interp_base);
+    cr_expect(found);
+    cr_expect_eq(auxv_get(&res, ABI_AT_ENTRY, &found), res.load_bias + 0x1100);
+    /* The interpreter's bytes and bss are there, with its protections. */
+    expect_file_bytes(&in, res.interp_base, 0, 0x1800);
+    expect_file_bytes(&in, res.interp_base + 0x2800, 0x1800, 0x100);
+    expect_zero(res.interp_base + 0x2900, 0x3000 - 0x100);
+    cr_expect_eq(prot_at(res.interp_base), ABI_PROT_READ | ABI_PROT_EXEC);
+    cr_expect_eq(prot_at(res.interp_base + 0x2800), ABI_PROT_READ | ABI_PROT_WRITE);
+    /* It sits above the program, and later mappings go below it. */
+    cr_expect_gt(res.interp_base, res.load_bias + 0x2000);
+    int64_t next = mm_mmap(mm, 0, 4096, ABI_PROT_READ, ABI_MAP_PRIVATE | ABI_MAP_ANONYMOUS, -1, 0);
+    cr_assert_gt(next, 0);
+    cr_expect_lt((uint64_t)next, res.interp_base);
+    free(m.data);
+    free(in.data);
+}
+
+Test(loader, missing_interpreter_is_the_open_error)
+{
+    struct file m = dyn_main();
+    struct interp_env e = {.open_err = -ABI_ENOENT};
+    struct loader_args a = default_args();
+    a.open_interp = open_interp;
+    a.interp_arg = &e;
+    struct loader_result res;
+    struct loader_image img = image(&m);
+    const char *why = NULL;
+    cr_expect_eq(loader_load(mm, &img, &a, &res, &why), -ABI_ENOENT);
+    cr_expect(why && strstr(why, INTERP_PATH), "%s", why);
+    cr_expect_eq(count_vmas(), 0);
+    free(m.data);
+}
+
+Test(loader, broken_interpreter_is_elibbad)
+{
+    struct file m = dyn_main(), in = dyn_interp();
+    ehdr(&in)->e_machine = 183; /* aarch64 */
+    struct interp_env e = {.interp = &in};
+    struct loader_args a = default_args();
+    a.open_interp = open_interp;
+    a.close_interp = close_interp;
+    a.interp_arg = &e;
+    struct loader_result res;
+    struct loader_image img = image(&m);
+    const char *why = NULL;
+    cr_expect_eq(loader_load(mm, &img, &a, &res, &why), -ABI_ELIBBAD);
+    cr_expect(why && strstr(why, "interpreter") && strstr(why, "aarch64"), "%s", why);
+    cr_expect_eq(e.closed, 1, "closed on failure too");
+    free(m.data);
+    free(in.data);
+}
+
+Test(loader, interpreter_path_rules)
+{
+    struct file m = dyn_main();
+    struct loader_image img = image(&m);
+    struct loader_elf_info *info = malloc(sizeof(*info));
+    const char *why = NULL;
+    /* No NUL at the end. */
+    m.data[0x200 + sizeof(INTERP_PATH) - 1] = 'x';
+    cr_expect_eq(loader_elf_parse(&img, info, &why), -ABI_ENOEXEC);
+    cr_expect(why && strstr(why, "NUL"), "%s", why);
+    /* A NUL inside. */
+    m.data[0x200 + sizeof(INTERP_PATH) - 1] = '\0';
+    m.data[0x202] = '\0';
+    cr_expect_eq(loader_elf_parse(&img, info, &why), -ABI_ENOEXEC);
+    /* Too short, too long, past the end of the file. */
+    phdr(&m, 0)->p_filesz = 1;
+    cr_expect_eq(loader_elf_parse(&img, info, &why), -ABI_ENOEXEC);
+    phdr(&m, 0)->p_filesz = 4097;
+    cr_expect_eq(loader_elf_parse(&img, info, &why), -ABI_ENOEXEC);
+    phdr(&m, 0)->p_filesz = 64;
+    phdr(&m, 0)->p_offset = m.len - 10;
+    cr_expect_eq(loader_elf_parse(&img, info, &why), -ABI_ENOEXEC);
+    cr_expect(why && strstr(why, "truncated"), "%s", why);
+    free(info);
+    free(m.data);
+}
+
+/* ---- "#!" scripts ---- */
+
+static void expect_script(const char *text, int want, const char *interp, const char *arg)
+{
+    struct loader_script sc;
+    const char *why = NULL;
+    int r = loader_parse_script(text, strlen(text), &sc, &why);
+    cr_expect_eq(r, want, "%s: %d (%s)", text, r, why ? why : "");
+    if (r || want)
+        return;
+    cr_expect_str_eq(sc.interp, interp, "%s", text);
+    if (arg) {
+        cr_expect(sc.has_arg, "%s", text);
+        cr_expect_str_eq(sc.arg, arg, "%s", text);
+    } else {
+        cr_expect(!sc.has_arg, "%s: unexpected arg '%s'", text, sc.arg);
+    }
+}
+
+Test(loader_script, first_line_split_as_linux_does)
+{
+    expect_script("#!/bin/sh\necho hi\n", 0, "/bin/sh", NULL);
+    expect_script("#! /bin/sh\n", 0, "/bin/sh", NULL);
+    expect_script("#!\t/usr/bin/env   python3 -u  \t\n", 0, "/usr/bin/env", "python3 -u");
+    expect_script("#!/bin/awk -f\n", 0, "/bin/awk", "-f");
+    expect_script("#!/bin/sh   \n", 0, "/bin/sh", NULL);
+    expect_script("#!/bin/sh", 0, "/bin/sh", NULL); /* a whole file of one line */
+    expect_script("#!\n", -ABI_ENOEXEC, NULL, NULL);
+    expect_script("#!   \t \n", -ABI_ENOEXEC, NULL, NULL);
+    expect_script("#", -ABI_ENOEXEC, NULL, NULL);
+    expect_script("", -ABI_ENOEXEC, NULL, NULL);
+    expect_script("\x7f"
+                  "ELF",
+                  -ABI_ENOEXEC, NULL, NULL);
+    expect_script(" #!/bin/sh\n", -ABI_ENOEXEC, NULL, NULL);
+}
+
+Test(loader_script, long_lines)
+{
+    char buf[600];
+    /* An argument cut by the 256-byte limit is fine: the name is whole. */
+    memset(buf, 'a', sizeof(buf));
+    memcpy(buf, "#!/bin/sh ", 10);
+    struct loader_script sc;
+    const char *why = NULL;
+    cr_expect_eq(loader_parse_script(buf, sizeof(buf), &sc, &why), 0, "%s", why);
+    cr_expect_str_eq(sc.interp, "/bin/sh");
+    cr_expect_eq(strlen(sc.arg), LOADER_SCRIPT_BUF - 1 - 10);
+    /* A name cut by the limit is not. */
+    memset(buf, 'b', sizeof(buf));
+    memcpy(buf, "#!/", 3);
+    cr_expect_eq(loader_parse_script(buf, sizeof(buf), &sc, &why), -ABI_ENOEXEC);
+    cr_expect(why && strstr(why, "cut off"), "%s", why);
 }
