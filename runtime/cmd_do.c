@@ -77,6 +77,7 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
     cfg.status_fd = -1;
     cfg.confine = true;
     cfg.debug = g->debug;
+    cfg.stdio_closed = g->stdio_closed;
     const char *log_path = NULL;
     optind = 1;
     int c;

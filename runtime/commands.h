@@ -11,6 +11,8 @@ struct global_opts {
     const char *log_format; /* --log-format */
     bool systemd_cgroup;
     bool debug;
+    /* Bit n: fd n (0-2) was closed when moat started (see main.c). */
+    unsigned stdio_closed;
 };
 
 int cmd_do(int argc, char **argv, const struct global_opts *g);

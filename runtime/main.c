@@ -1,7 +1,10 @@
 /* The moat command: global flags, then one subcommand. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/commands.h"
 
@@ -37,8 +40,29 @@ static int version(void)
     return 0;
 }
 
+/* A closed stdin, stdout or stderr would be reused by the next open: the
+ * program file or the Sentry's status pipe would become the guest's stdio.
+ * Hold the numbers with /dev/null and remember which were closed. */
+static unsigned reserve_stdio(void)
+{
+    unsigned closed = 0;
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        closed |= 1u << fd;
+        int n = open("/dev/null", O_RDWR);
+        if (n != fd) {
+            /* Not even /dev/null: refuse rather than mix up fds. */
+            fprintf(stderr, "moat: fd %d is closed and cannot be reserved\n", fd);
+            _exit(125);
+        }
+    }
+    return closed;
+}
+
 int main(int argc, char **argv)
 {
+    unsigned stdio_closed = reserve_stdio();
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},
         {"log", required_argument, NULL, 'l'},
@@ -51,6 +75,7 @@ int main(int argc, char **argv)
     };
     struct global_opts g;
     memset(&g, 0, sizeof(g));
+    g.stdio_closed = stdio_closed;
     int c;
     /* "+": stop at the subcommand; its own flags are its business. */
     while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {

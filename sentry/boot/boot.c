@@ -85,10 +85,12 @@ static int64_t read_exe(void *arg, void *buf, size_t len, uint64_t off)
 /* The guest's fds 0-2: files over duplicates of the Sentry's own stdio (the
  * Sentry keeps writing its diagnostics to its fd 2). Made before the seccomp
  * filter, which has no room for fcntl. */
-static int open_stdio(struct vfs_file *out[3])
+static int open_stdio(struct vfs_file *out[3], unsigned closed)
 {
     for (int fd = 0; fd < 3; fd++) {
         out[fd] = NULL;
+        if (closed & (1u << fd))
+            continue; /* closed for the user: closed in the guest too */
         int fl = fcntl(fd, F_GETFL);
         if (fl < 0)
             continue; /* closed on the host: closed in the guest too */
@@ -160,7 +162,7 @@ void sentry_main(const struct sentry_config *cfg)
     forward_kernel = k;
     install_forwarding();
     struct vfs_file *stdio[3];
-    err = open_stdio(stdio);
+    err = open_stdio(stdio, cfg->stdio_closed);
     if (err)
         fail(cfg, 125, "starting the guest", "cannot hand over stdio", -err);
 

@@ -20,6 +20,9 @@ struct sentry_config {
     int log_fd;    /* strace and diagnostics */
     int status_fd; /* where the outcome goes (struct sentry_status) */
     bool confine;  /* pivot to an empty root, drop caps, seccomp */
+    /* Bit n: fd n (0-2) was closed when moat started; the guest gets it
+     * closed too, whatever the front end put there to keep the number. */
+    unsigned stdio_closed;
 };
 
 /* What the Sentry tells the front end when it is done. */

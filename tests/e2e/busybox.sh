@@ -96,4 +96,14 @@ timeout 60 "$MOAT" do -- "$BUSYBOX" echo XY >&3
 exec 3>&-
 is "$(cat "$f")" "$(printf '0123XY\n789abcdef')" "guest writes at the inherited offset 4"
 
+# Closed stdio stays closed in the guest: nothing of moat's own (the program
+# file, the status pipe) may take its place.
+"$MOAT" do -- "$BUSYBOX" echo lost >&- 2>"$TAP_TMP/closed.err"
+is "$?" 1 "echo with stdout closed fails, as natively"
+"$BUSYBOX" echo lost >&- 2>/dev/null
+is "$?" 1 "natively too"
+"$MOAT" do -- "$BUSYBOX" sh -c 'exit 3' <&- >/dev/null 2>&1
+is "$?" 3 "a closed stdin does not disturb the exit status"
+out=$("$MOAT" do -- "$BUSYBOX" cat <&- 2>&1)
+like "$out" "Bad file descriptor" "cat of a closed stdin sees EBADF"
 done_testing
