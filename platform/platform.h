@@ -37,7 +37,7 @@ struct platform_ctx;
 enum platform_event_kind {
     PLATFORM_EV_SYSCALL,   /* guest executed `syscall`; regs hold number and args */
     PLATFORM_EV_FAULT,     /* synchronous fault: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP */
-    PLATFORM_EV_INTERRUPT, /* an asynchronous host signal stopped the context */
+    PLATFORM_EV_INTERRUPT, /* platform_ctx_interrupt() (signo 0), or another host signal */
     PLATFORM_EV_DIED,      /* the stub thread died (killed from outside) */
 };
 

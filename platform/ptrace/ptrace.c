@@ -345,6 +345,9 @@ static int classify_stop(struct ptrace_ctx *ctx, int sig, struct platform_event 
         return 0;
     }
     ev->kind = PLATFORM_EV_INTERRUPT;
+    /* Our own kick (a tgkill from this process) says only "come back". */
+    if (sig == PTRACE_KICK_SIGNAL && si.si_code == SI_TKILL && si.si_pid == getpid())
+        ev->signo = 0;
     return 0;
 }
 

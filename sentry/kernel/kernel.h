@@ -99,10 +99,6 @@ int task_run(struct task *t);
 /* Terminate the thread group with a wait status (exit or signal). */
 void task_exit_group(struct task *t, int status);
 
-/* Guest memory access for syscall handlers. */
-int task_copy_in(struct task *t, void *dst, uint64_t src, size_t n);
-int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t n);
-
 /* Linux's access_ok(): the range lies in the user half of the address space.
  * Checked first by every call that takes a user buffer, so a kernel address
  * is EFAULT even when nothing would be copied. */

@@ -63,16 +63,6 @@ void task_exit_group(struct task *t, int status)
     t->exit_status = status;
 }
 
-int task_copy_in(struct task *t, void *dst, uint64_t src, size_t n)
-{
-    return mm_copy_in(t->mm, dst, src, n);
-}
-
-int task_copy_out(struct task *t, uint64_t dst, const void *src, size_t n)
-{
-    return mm_copy_out(t->mm, dst, src, n);
-}
-
 /* Act on a signal for the guest. Handlers cannot run until signal delivery
  * lands (the processes issue): a signal the guest wants to catch is said
  * plainly in the log and then acts by its default action, which is what
@@ -196,9 +186,6 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
     task_signal(t, ev->signo, true);
 }
 
-/* The signal platform_ctx_interrupt() uses to kick a running context. */
-#define KICK_SIGNAL ABI_SIGURG
-
 int task_run(struct task *t)
 {
     struct kernel *k = t->k;
@@ -225,9 +212,9 @@ int task_run(struct task *t)
             handle_fault(t, &ev);
             break;
         case PLATFORM_EV_INTERRUPT:
-            /* A kick only says "look at host_signal"; anything else was sent
-             * to the stub from outside and is the guest's. */
-            if (ev.signo != KICK_SIGNAL)
+            /* A kick (signo 0) only says "look at host_signal"; anything
+             * else was sent to the stub from outside and is the guest's. */
+            if (ev.signo != 0)
                 task_signal(t, ev.signo, false);
             break;
         case PLATFORM_EV_DIED:

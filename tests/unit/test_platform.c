@@ -155,6 +155,18 @@ Test(platform_ptrace, interrupt_stops_a_spinning_guest)
     struct platform_event ev;
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
     cr_assert_eq(ev.kind, PLATFORM_EV_INTERRUPT);
+    cr_assert_eq(ev.signo, 0, "a kick is reported as signo 0");
+}
+
+Test(platform_ptrace, a_signal_from_outside_is_reported_with_its_number)
+{
+    static const unsigned char code[] = {0xeb, 0xfe};
+    load_code(code, sizeof(code));
+    kill(platform_as_host_pid(as), SIGUSR1);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_INTERRUPT);
+    cr_assert_eq(ev.signo, SIGUSR1);
 }
 
 Test(platform_ptrace, a_killed_stub_is_reported_dead)
