@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages the build and the test suite need.
 DEPS := gcc make meson ninja-build pkg-config python3 \
         libseccomp-dev liburing-dev libcriterion-dev libjson-c-dev \
-        busybox-static strace
+        busybox-static strace clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

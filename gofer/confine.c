@@ -1,0 +1,77 @@
+/* Puts the Gofer in a box of its own: it sees only the tree it serves, has
+ * no network and keeps only the capabilities that serving files as root
+ * needs. Property 4 of the design: even a Gofer bug must not reach the rest
+ * of the host. */
+#include "gofer/confine.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define BIT(c) (1ull << (c))
+
+unsigned long long gofer_kept_caps(void)
+{
+    /* chown to the guest's ids; read and write whatever the guest's own
+     * permission checks (made in the Sentry) allowed; linkat with
+     * AT_EMPTY_PATH needs DAC_READ_SEARCH; utimes/chmod on any owner's
+     * file need FOWNER; keeping set-id bits on chown needs FSETID. No
+     * MKNOD: device nodes are refused by the protocol. */
+    return BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_DAC_READ_SEARCH) | BIT(CAP_FOWNER) |
+           BIT(CAP_FSETID);
+}
+
+static int drop_caps(void)
+{
+    unsigned long long keep = gofer_kept_caps();
+    for (int c = 0; c <= 63; c++) {
+        if (keep & BIT(c))
+            continue;
+        if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+            return -errno; /* EINVAL: past the kernel's last capability */
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return -errno;
+    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[2] = {0};
+    for (int i = 0; i < 2; i++) {
+        data[i].effective = (uint32_t)(keep >> (32 * i));
+        data[i].permitted = data[i].effective;
+        data[i].inheritable = 0;
+    }
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return -errno;
+    return 0;
+}
+
+int gofer_confine(const char *root, bool readonly)
+{
+    if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
+        return -errno;
+    /* Nothing we do to mounts may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -errno;
+    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -errno;
+    if (readonly &&
+        mount(NULL, root, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        return -errno;
+    if (chdir(root) < 0)
+        return -errno;
+    /* pivot_root(".", ".") stacks the old root on top of the new one; the
+     * detach then leaves only the new root. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return -errno;
+    if (umount2(".", MNT_DETACH) < 0)
+        return -errno;
+    if (chdir("/") < 0)
+        return -errno;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -errno;
+    return drop_caps();
+}
