@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
 
 /* Bounds the table's growth whatever RLIMIT_NOFILE says (Linux's nr_open). */
 #define FDTABLE_MAX 1048576
@@ -41,6 +42,10 @@ void vfs_file_put(struct vfs_file *f)
         return;
     if (f->ops->release)
         f->ops->release(f);
+    if (f->dentry)
+        vfs_dentry_put(f->dentry);
+    if (f->mnt)
+        vfs_mount_put(f->mnt);
     free(f);
 }
 

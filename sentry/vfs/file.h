@@ -1,9 +1,9 @@
 /* Open file descriptions and the per-task fd table.
  *
  * A vfs_file is an open file description: shared by dup'ed fds, carrying
- * status flags and the file's operations. In this milestone the only files
- * are the host stdio fds the front end hands over (sentry/fs/hostfd.c); the
- * VFS issue adds path walk, mounts and the filesystems behind them.
+ * status flags and the file's operations. Files come from the host stdio fds
+ * the front end hands over (sentry/fs/hostfd.c) and from vfs_open
+ * (sentry/vfs/vfs.h) on the mounted filesystems.
  */
 #ifndef MOAT_SENTRY_VFS_FILE_H
 #define MOAT_SENTRY_VFS_FILE_H
@@ -15,6 +15,8 @@
 #include "abi/types.h"
 
 struct vfs_file;
+struct vfs_dentry;
+struct vfs_mount;
 
 /* Every op returns a count or -errno. Buffers are Sentry memory: syscall
  * handlers do the guest copies. */
@@ -28,6 +30,10 @@ struct vfs_file_ops {
     /* arg points at a Sentry copy of the request's argument struct, in and out. */
     int (*ioctl)(struct vfs_file *f, uint32_t req, void *arg, size_t len);
     void (*release)(struct vfs_file *f);
+    /* Fills buf with struct abi_linux_dirent64 records; returns the bytes
+     * used, 0 at the end, -EINVAL when not even one record fits. */
+    int64_t (*getdents64)(struct vfs_file *f, void *buf, size_t n);
+    int (*fsync)(struct vfs_file *f);
 };
 
 /* What a write does when its buffer faults partway, which Linux decides per
@@ -45,6 +51,11 @@ struct vfs_file {
     bool positional;    /* pread/pwrite allowed (FMODE_PREAD/PWRITE), else ESPIPE */
     uint8_t fault_mode; /* enum vfs_fault_mode */
     void *priv;
+    /* Set for files opened through the VFS (sentry/vfs/open.c): the file
+     * holds a reference to both, dropped when the last fd goes away. */
+    struct vfs_dentry *dentry;
+    struct vfs_mount *mnt;
+    int64_t pos; /* the file offset, for files that keep their own */
 };
 
 struct vfs_file *vfs_file_new(const struct vfs_file_ops *ops, uint32_t flags, void *priv);
