@@ -21,6 +21,7 @@
 #include "abi/flags.h"
 #include "sentry/boot/sentry.h"
 #include "sentry/fs/hostfd.h"
+#include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
@@ -130,6 +131,58 @@ static int count_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
+/* The sandbox's filesystem: until the Gofer serves the host's root (issue
+ * 3), the root is an empty tmpfs with the directories programs expect, and
+ * /tmp is a tmpfs of its own, as on most Linux systems. Everything lives in
+ * the memory file and vanishes with the sandbox. */
+static int build_mounts(struct kernel *k, const char **why)
+{
+    struct vfs_filesystem *rootfs;
+    struct tmpfs_opts ro = {.root_mode = 0755};
+    int err = tmpfs_create(k->memfile, &ro, &rootfs);
+    if (err) {
+        *why = "cannot create the root tmpfs";
+        return err;
+    }
+    err = vfs_mount_new_root(rootfs, 0, &k->root_mount);
+    vfs_fs_put(rootfs);
+    if (err) {
+        *why = "cannot mount the root";
+        return err;
+    }
+    struct vfs_walk_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.root.mnt = k->root_mount;
+    ctx.root.dentry = k->root_mount->root;
+    ctx.cred.cap_dac_override = ctx.cred.cap_fowner = true;
+    static const char *const dirs[] = {"tmp", "dev", "proc", "sys", "etc", "home", "root", "run"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        err = vfs_mkdirat(&ctx, ctx.root, dirs[i], strcmp(dirs[i], "root") == 0 ? 0700 : 0755);
+        if (err) {
+            *why = "cannot create the root's directories";
+            return err;
+        }
+    }
+    struct vfs_path tmp;
+    err = vfs_walk(&ctx, ctx.root, "/tmp", 0, &tmp);
+    if (err) {
+        *why = "cannot find /tmp";
+        return err;
+    }
+    struct vfs_filesystem *tmpfs;
+    struct tmpfs_opts to = {.root_mode = 01777};
+    err = tmpfs_create(k->memfile, &to, &tmpfs);
+    if (!err) {
+        struct vfs_mount *m;
+        err = vfs_mount_at(tmp, tmpfs, VFS_MNT_NOSUID | VFS_MNT_NODEV, &m);
+        vfs_fs_put(tmpfs);
+    }
+    vfs_path_put(tmp);
+    if (err)
+        *why = "cannot mount /tmp";
+    return err;
+}
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -181,6 +234,12 @@ void sentry_main(const struct sentry_config *cfg)
     if (err)
         fail(cfg, 125, "starting the guest", "cannot create its address space", -err);
     k->init = t;
+    err = build_mounts(k, &why);
+    if (err)
+        fail(cfg, 125, "building the sandbox's filesystem", why, -err);
+    struct vfs_path root = {k->root_mount, k->root_mount->root};
+    task_set_root(t, root);
+    task_set_cwd(t, root);
     snprintf(t->comm, sizeof(t->comm), "%s", base_name(cfg->exe_path));
     err = install_stdio(t, stdio);
     if (err)

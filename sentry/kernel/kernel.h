@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "abi/signal.h"
+#include "sentry/vfs/vfs.h"
 #include "abi/syscall_table.h"
 #include "abi/types.h"
 #include "abi/flags.h"
@@ -42,7 +43,8 @@ struct kernel {
     /* A host signal the front end forwarded (SIGINT, SIGTERM, ...), pending for
      * the guest; written from the Sentry's signal handler. */
     volatile sig_atomic_t host_signal;
-    struct task *init; /* the first guest task */
+    struct task *init;            /* the first guest task */
+    struct vfs_mount *root_mount; /* the sandbox's mount tree */
     /* Limits the first task starts with: the Sentry's own at start-up, as a
      * child of the front end would inherit them. */
     struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
@@ -74,6 +76,8 @@ struct task {
     uint64_t robust_list;
     uint64_t robust_len;
     uint32_t umask;
+    struct vfs_path root; /* chroot; absolute paths and ".." stop here (references held) */
+    struct vfs_path cwd;
     bool exited;
     int exit_status; /* wait(2) status word */
     /* The page of the last fault and how often it faulted in a row (see
@@ -107,6 +111,21 @@ static inline bool kernel_access_ok(uint64_t addr, uint64_t len)
 {
     return len <= KERNEL_TASK_SIZE_MAX && addr <= KERNEL_TASK_SIZE_MAX - len;
 }
+
+/* ---- a task's view of the filesystem ---- */
+
+/* Set the task's root and cwd (takes references). */
+void task_set_root(struct task *t, struct vfs_path root);
+void task_set_cwd(struct task *t, struct vfs_path cwd);
+/* The walk context for the task's lookups: its root and its filesystem
+ * credentials (root of the sandbox passes permission checks as Linux's root
+ * does). Borrowed: valid while the task's root and creds are unchanged. */
+void task_walk_ctx(struct task *t, struct vfs_walk_ctx *ctx);
+/* The starting point of a *at call: the cwd for AT_FDCWD, else the open
+ * directory dirfd. An absolute path ignores dirfd, as on Linux (but a bad
+ * dirfd with a relative path is -EBADF, a non-directory -ENOTDIR).
+ * Borrowed references. */
+int task_at_start(struct task *t, int64_t dirfd, const char *path, struct vfs_path *out);
 
 /* Wait status words, as wait4 reports them. */
 static inline int kernel_wstatus_exit(int code)

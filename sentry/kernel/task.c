@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "abi/errno.h"
+#include "abi/flags.h"
 #include "abi/signal.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
@@ -45,6 +46,10 @@ void task_destroy(struct task *t)
     if (!t)
         return;
     vfs_fdtable_destroy(t->fds);
+    if (t->cwd.dentry)
+        vfs_path_put(t->cwd);
+    if (t->root.dentry)
+        vfs_path_put(t->root);
     if (t->ctx)
         platform_ctx_destroy(t->ctx);
     /* The stub goes first: nothing may reach guest memory once the mm has
@@ -53,6 +58,64 @@ void task_destroy(struct task *t)
     mm_destroy(t->mm);
     free(t->creds.groups);
     free(t);
+}
+
+void task_set_root(struct task *t, struct vfs_path root)
+{
+    struct vfs_path old = t->root;
+    t->root = vfs_path_get(root);
+    if (old.dentry)
+        vfs_path_put(old);
+}
+
+void task_set_cwd(struct task *t, struct vfs_path cwd)
+{
+    struct vfs_path old = t->cwd;
+    t->cwd = vfs_path_get(cwd);
+    if (old.dentry)
+        vfs_path_put(old);
+}
+
+void task_walk_ctx(struct task *t, struct vfs_walk_ctx *ctx)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->root = t->root;
+    ctx->cred.uid = t->creds.fsuid;
+    ctx->cred.gid = t->creds.fsgid;
+    ctx->cred.groups = t->creds.groups;
+    ctx->cred.ngroups = (int)t->creds.ngroups;
+    /* The capability model comes with the processes issue; until then the
+     * sandbox's root holds the file capabilities Linux's root has. */
+    bool root = t->creds.euid == 0;
+    ctx->cred.cap_dac_override = root;
+    ctx->cred.cap_dac_read_search = root;
+    ctx->cred.cap_fowner = root;
+    ctx->cred.cap_chown = root;
+    ctx->cred.cap_fsetid = root;
+}
+
+int task_at_start(struct task *t, int64_t dirfd, const char *path, struct vfs_path *out)
+{
+    if (path && path[0] == '/') {
+        *out = t->root;
+        return 0;
+    }
+    if ((int32_t)dirfd == ABI_AT_FDCWD) {
+        *out = t->cwd;
+        return 0;
+    }
+    if (dirfd < 0 || dirfd > INT32_MAX)
+        return -ABI_EBADF;
+    struct vfs_file *f = vfs_fd_lookup(t->fds, (int)dirfd);
+    if (!f)
+        return -ABI_EBADF;
+    if (!f->dentry || !f->mnt)
+        return -ABI_ENOTDIR;
+    if (!vfs_is_dir(f->dentry->inode))
+        return -ABI_ENOTDIR;
+    out->mnt = f->mnt;
+    out->dentry = f->dentry;
+    return 0;
 }
 
 void task_exit_group(struct task *t, int status)
