@@ -56,7 +56,11 @@ int gofer_confine(const char *root, bool readonly)
     /* Nothing we do to mounts may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -errno;
-    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+    /* Not recursive: the mounts below root on the host (/proc, /sys, /dev,
+     * /run when root is "/") must not come along; they show as the empty
+     * directories beneath them, and the Sentry mounts its own there. What a
+     * sandbox should see of another host mount is served explicitly. */
+    if (mount(root, root, NULL, MS_BIND, NULL) < 0)
         return -errno;
     if (readonly &&
         mount(NULL, root, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)

@@ -7,6 +7,8 @@
 #include "gofer/server.h"
 
 #include <criterion/criterion.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -823,4 +825,41 @@ Test(gofer_confine, read_only_root, .timeout = 30)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
     cr_assert(system(cmd) == 0);
     cr_assert_eq(code, 0, "confined check %d failed", code);
+}
+
+/* A host mount below the served root (as /proc is below "/") does not come
+ * along: the Gofer sees only the directory beneath it. */
+Test(gofer_confine, host_submounts_are_not_served, .timeout = 30)
+{
+    if (!can_confine())
+        cr_skip_test("needs root");
+    build_tree();
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        /* A private mount namespace first, so the test mount stays ours. */
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            _exit(20);
+        char sub[300], file[320];
+        snprintf(sub, sizeof(sub), "%s/dir", root);
+        if (mount("hostmount", sub, "tmpfs", 0, NULL) < 0)
+            _exit(21);
+        snprintf(file, sizeof(file), "%s/on-the-host-mount", sub);
+        int fd = open(file, O_CREAT | O_WRONLY, 0644);
+        if (fd < 0)
+            _exit(22);
+        close(fd);
+        if (gofer_confine(root, false))
+            _exit(23);
+        if (access("/dir/on-the-host-mount", F_OK) == 0)
+            _exit(24); /* the host's submount came along */
+        if (access("/dir/file.txt", F_OK) != 0)
+            _exit(25); /* the directory beneath it is what is served */
+        _exit(0);
+    }
+    int code = wait_child(pid);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+    cr_assert(system(cmd) == 0);
+    cr_assert_eq(code, 0, "check %d failed", code);
 }
