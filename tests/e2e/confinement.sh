@@ -49,10 +49,15 @@ stub=""
 # If anything below goes wrong, do not leave a sandbox behind.
 tap_on_exit 'for p in $stub $sentry $front; do kill -KILL "$p" 2>/dev/null; done'
 
+# The front end's children: the Sentry, which is pid 1 of a pid namespace of
+# its own, and (once the front end starts one) the Gofer, which is not.
+gofer=""
+is_sentry() { [ "$(status_field "$1" NSpid | awk '{print $NF}')" = 1 ]; }
 for _ in $(seq 1 50); do
-    kids=$(children "$front")
-    if [ -n "$kids" ] && [ "$(grep -c '' <<<"$kids")" -eq 1 ]; then
-        sentry=$kids
+    for kid in $(children "$front"); do
+        if is_sentry "$kid"; then sentry=$kid; else gofer=$kid; fi
+    done
+    if [ -n "$sentry" ]; then
         stub=$(children "$sentry" | head -n 1)
         [ -n "$stub" ] && break
     fi
@@ -62,7 +67,12 @@ done
 sleep 0.3
 
 kids=$(children "$front")
-is "$(grep -c . <<<"$kids")" 1 "the front end (pid $front) has exactly one child"
+nkids=$(grep -c . <<<"$kids")
+if [ "$nkids" -ge 1 ] && [ "$nkids" -le 2 ]; then
+    pass "the front end (pid $front) has the Sentry and at most a Gofer as children"
+else
+    fail "the front end (pid $front) has the Sentry and at most a Gofer as children" "$kids"
+fi
 if [ -z "$sentry" ] || [ -z "$stub" ]; then
     fail "found the Sentry and the stub within 5 s" "sentry=${sentry:-none} stub=${stub:-none}"
     diag "moat stderr: $(cat "$TAP_TMP/err")"
@@ -108,6 +118,35 @@ else
     fail "stub: its root directory can be listed" "$root_list"
 fi
 diag "stub TracerPid: $(status_field "$stub" TracerPid) (Sentry is $sentry)"
+
+# The Gofer, when the front end started one: confined before serving.
+if [ -n "$gofer" ]; then
+    is "$(status_field "$gofer" Seccomp)" 2 "Gofer: Seccomp is 2 (filter mode)"
+    is "$(status_field "$gofer" NoNewPrivs)" 1 "Gofer: NoNewPrivs is 1"
+    # CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID and nothing else.
+    capeff=$(status_field "$gofer" CapEff)
+    if [ $((16#$capeff & ~16#1f)) -eq 0 ]; then
+        pass "Gofer: no capability beyond file access ($capeff)"
+    else
+        fail "Gofer: no capability beyond file access" "CapEff $capeff"
+    fi
+    for ns in mnt net; do
+        mine=$(readlink "/proc/self/ns/$ns")
+        theirs=$(readlink "/proc/$gofer/ns/$ns" 2>/dev/null)
+        if [ -n "$theirs" ] && [ "$theirs" != "$mine" ]; then
+            pass "Gofer: own $ns namespace"
+        else
+            fail "Gofer: own $ns namespace" "host $mine, Gofer ${theirs:-unreadable}"
+        fi
+    done
+    if [ -z "$(ls -A "/proc/$gofer/root/proc" 2>/dev/null)" ]; then
+        pass "Gofer: the host's /proc is not in its tree"
+    else
+        fail "Gofer: the host's /proc is not in its tree"
+    fi
+else
+    skip "this moat starts no Gofer" "Gofer checks"
+fi
 
 # The guest sleeps 3 s; allow a slow platform 60 s before giving up.
 for _ in $(seq 1 600); do
