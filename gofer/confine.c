@@ -5,6 +5,9 @@
 #include "gofer/confine.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <string.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <stdint.h>
@@ -49,6 +52,9 @@ static int drop_caps(void)
     return 0;
 }
 
+/* Where the new root is assembled before pivot_root. */
+#define STAGE "/proc"
+
 int gofer_confine(const char *root, bool readonly)
 {
     if (unshare(CLONE_NEWNS | CLONE_NEWNET) < 0)
@@ -56,19 +62,38 @@ int gofer_confine(const char *root, bool readonly)
     /* Nothing we do to mounts may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -errno;
+    /* The new root is staged on a scratch tmpfs (over /proc, which this
+     * private namespace no longer needs): a bind stacked on the root itself,
+     * as serving "/" would make, is not reachable from the process's root
+     * and pivot_root refuses it. A root below /proc is refused, since the
+     * staging tmpfs covers it. */
+    if (strncmp(root, "/proc", 5) == 0 && (root[5] == '/' || root[5] == '\0'))
+        return -EINVAL;
+    if (mount("moat-gofer-stage", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              "size=4k,mode=0700") < 0 ||
+        mkdir(STAGE "/root", 0700) < 0)
+        return -errno;
     /* Not recursive: the mounts below root on the host (/proc, /sys, /dev,
      * /run when root is "/") must not come along; they show as the empty
      * directories beneath them, and the Sentry mounts its own there. What a
      * sandbox should see of another host mount is served explicitly. */
-    if (mount(root, root, NULL, MS_BIND, NULL) < 0)
+    if (mount(root, STAGE "/root", NULL, MS_BIND, NULL) < 0) {
+        /* In a user namespace, mounts inherited from the host are locked
+         * together: a bind without its submounts would uncover what they
+         * hide, so the kernel refuses it. An unprivileged Gofer can only
+         * see what its user already can; it takes the submounts along, and
+         * the Sentry covers /proc, /sys and /dev with its own mounts. */
+        if (errno != EINVAL || mount(root, STAGE "/root", NULL, MS_BIND | MS_REC, NULL) < 0)
+            return -errno;
+    }
+    if (readonly && mount(NULL, STAGE "/root", NULL,
+                          MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         return -errno;
-    if (readonly &&
-        mount(NULL, root, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-        return -errno;
-    if (chdir(root) < 0)
+    if (chdir(STAGE "/root") < 0)
         return -errno;
     /* pivot_root(".", ".") stacks the old root on top of the new one; the
-     * detach then leaves only the new root. */
+     * detach then leaves only the new root (the staging tmpfs goes with the
+     * old tree). */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
         return -errno;
     if (umount2(".", MNT_DETACH) < 0)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "runtime/commands.h"
+#include "runtime/gofer_proc.h"
 #include "runtime/sandbox.h"
 
 extern char **environ;
@@ -26,6 +28,9 @@ static void usage(FILE *out)
                  "  --debug                name denied host calls of the sentry\n"
                  "  --debug-log=FILE       write strace and diagnostics to FILE\n"
                  "  --hostname=NAME        the sandbox's hostname (default moat)\n"
+                 "  --root=DIR             the sandbox's root, served read-only by a Gofer\n"
+                 "                         (default /, the host's root)\n"
+                 "  --no-gofer             an empty tmpfs root instead: no host file is reachable\n"
                  "  -h, --help             this text\n");
 }
 
@@ -60,13 +65,23 @@ static char *resolve(const char *prog)
 
 int cmd_do(int argc, char **argv, const struct global_opts *g)
 {
-    enum { OPT_PLATFORM = 256, OPT_STRACE, OPT_DEBUG, OPT_DEBUG_LOG, OPT_HOSTNAME };
+    enum {
+        OPT_PLATFORM = 256,
+        OPT_STRACE,
+        OPT_DEBUG,
+        OPT_DEBUG_LOG,
+        OPT_HOSTNAME,
+        OPT_ROOT,
+        OPT_NO_GOFER
+    };
     static const struct option opts[] = {
         {"platform", required_argument, NULL, OPT_PLATFORM},
         {"strace", no_argument, NULL, OPT_STRACE},
         {"debug", no_argument, NULL, OPT_DEBUG},
         {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
         {"hostname", required_argument, NULL, OPT_HOSTNAME},
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"no-gofer", no_argument, NULL, OPT_NO_GOFER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -79,6 +94,9 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
     cfg.debug = g->debug;
     cfg.stdio_closed = g->stdio_closed;
     const char *log_path = NULL;
+    const char *root = "/";
+    bool use_gofer = true;
+    cfg.gofer_fd = -1;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -109,6 +127,12 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
                 return 125;
             }
             cfg.hostname = optarg;
+            break;
+        case OPT_ROOT:
+            root = optarg;
+            break;
+        case OPT_NO_GOFER:
+            use_gofer = false;
             break;
         case 'h':
             usage(stdout);
@@ -164,17 +188,48 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
     cfg.exe_path = path;
     cfg.argv = argv + optind;
     cfg.envp = environ;
+    char cwd[4096];
+    cfg.cwd = getcwd(cwd, sizeof(cwd));
+
+    const char *why = NULL;
+    struct gofer_proc gofer = {.pid = -1, .sentry_fd = -1};
+    if (use_gofer) {
+        struct stat rs;
+        if (stat(root, &rs) < 0 || !S_ISDIR(rs.st_mode)) {
+            fprintf(stderr, "moat: --root %s: %s\n", root,
+                    errno ? strerror(errno) : "not a directory");
+            close(fd);
+            free(path);
+            return 125;
+        }
+        int err = gofer_proc_start(root, true, cfg.debug, &gofer, &why);
+        if (err) {
+            fprintf(stderr, "moat: %s: %s\n", why, strerror(-err));
+            close(fd);
+            free(path);
+            return 125;
+        }
+        cfg.gofer_fd = gofer.sentry_fd;
+    }
 
     struct sandbox sb;
-    const char *why = NULL;
     int err = sandbox_start(&cfg, &sb, &why);
     close(fd);
+    /* The Sentry holds its own copy; the Gofer ends when that one closes. */
+    if (gofer.sentry_fd >= 0)
+        close(gofer.sentry_fd);
     if (err) {
         fprintf(stderr, "moat: %s: %s\n", why, strerror(-err));
+        if (gofer.pid > 0) {
+            kill(gofer.pid, SIGKILL);
+            gofer_proc_wait(&gofer);
+        }
         free(path);
         return 125;
     }
     int code = sandbox_wait(&sb);
+    if (gofer.pid > 0)
+        gofer_proc_wait(&gofer);
     free(path);
     return code;
 }

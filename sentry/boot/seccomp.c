@@ -130,7 +130,7 @@ static int add(scmp_filter_ctx f, int nr, unsigned cnt, const struct scmp_arg_cm
     return seccomp_rule_add_array(f, SCMP_ACT_ALLOW, nr, cnt, cmp);
 }
 
-int sentry_install_seccomp(bool debug, const char **why)
+int sentry_install_seccomp(bool debug, int gofer_fd, const char **why)
 {
     if (debug) {
         struct sigaction sa;
@@ -150,6 +150,13 @@ int sentry_install_seccomp(bool debug, const char **why)
     for (size_t i = 0; !err && i < sizeof(allow_if) / sizeof(allow_if[0]); i++) {
         struct scmp_arg_cmp c = {allow_if[i].arg, SCMP_CMP_EQ, allow_if[i].value, 0};
         err = add(f, allow_if[i].nr, 1, &c);
+    }
+    /* Messages to the Gofer, and the fds it donates, on its socket only. */
+    if (!err && gofer_fd >= 0) {
+        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)gofer_fd);
+        err = add(f, SCMP_SYS(sendmsg), 1, &c);
+        if (!err)
+            err = add(f, SCMP_SYS(recvmsg), 1, &c);
     }
     if (!err)
         err = seccomp_load(f);

@@ -23,6 +23,8 @@ struct sentry_config {
     /* Bit n: fd n (0-2) was closed when moat started; the guest gets it
      * closed too, whatever the front end put there to keep the number. */
     unsigned stdio_closed;
+    int gofer_fd;           /* the Sentry's end of the Gofer socket; -1: no Gofer */
+    const char *cwd;        /* the front end's cwd: kept if it exists in the sandbox */
 };
 
 /* What the Sentry tells the front end when it is done. */
@@ -43,6 +45,7 @@ __attribute__((noreturn)) void sentry_main(const struct sentry_config *cfg);
  * *why naming the step that failed. */
 int sentry_confine_fs(const char **why);
 int sentry_drop_caps(const char **why);
-int sentry_install_seccomp(bool debug, const char **why);
+/* gofer_fd: the only fd sendmsg/recvmsg may use (-1: none). */
+int sentry_install_seccomp(bool debug, int gofer_fd, const char **why);
 
 #endif

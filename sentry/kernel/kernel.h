@@ -23,6 +23,7 @@ struct platform_as;
 struct mm;
 struct mm_memfile;
 struct vfs_fdtable;
+struct gofer_client;
 
 #define KERNEL_NGROUPS_MAX 65536
 
@@ -45,6 +46,7 @@ struct kernel {
     volatile sig_atomic_t host_signal;
     struct task *init;            /* the first guest task */
     struct vfs_mount *root_mount; /* the sandbox's mount tree */
+    struct gofer_client *gofer;   /* the Gofer serving the root; NULL: none */
     /* Limits the first task starts with: the Sentry's own at start-up, as a
      * child of the front end would inherit them. */
     struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
