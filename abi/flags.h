@@ -146,6 +146,17 @@
 #define ABI_RENAME_EXCHANGE  2
 #define ABI_RENAME_WHITEOUT  4
 
+/* close_range flags */
+#define ABI_CLOSE_RANGE_UNSHARE 0x2
+#define ABI_CLOSE_RANGE_CLOEXEC 0x4
+
+/* statfs f_flags */
+#define ABI_ST_RDONLY 0x0001
+#define ABI_ST_VALID  0x0020
+
+/* openat2 resolve bit not in the VFS's set: only what is cached. */
+#define ABI_RESOLVE_CACHED 0x20
+
 /* ---- file type and permission bits (octal) ---- */
 #define ABI_S_IFMT   0170000
 #define ABI_S_IFSOCK 0140000

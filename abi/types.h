@@ -240,6 +240,35 @@ struct abi_linux_dirent64 {
 _Static_assert(offsetof(struct abi_linux_dirent64, d_name) == ABI_DIRENT64_NAME_OFFSET,
                "linux_dirent64");
 
+/* openat2's argument, version 0 (24 bytes); larger versions extend it. */
+struct abi_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+_Static_assert(sizeof(struct abi_open_how) == 24, "open_how");
+
+struct abi_statfs {
+    int64_t f_type;
+    int64_t f_bsize;
+    uint64_t f_blocks;
+    uint64_t f_bfree;
+    uint64_t f_bavail;
+    uint64_t f_files;
+    uint64_t f_ffree;
+    int32_t f_fsid[2];
+    int64_t f_namelen;
+    int64_t f_frsize;
+    int64_t f_flags;
+    int64_t f_spare[4];
+};
+_Static_assert(sizeof(struct abi_statfs) == 120, "statfs");
+
+struct abi_utimbuf {
+    int64_t actime;
+    int64_t modtime;
+};
+
 struct abi_sched_param {
     int32_t sched_priority;
 };

@@ -19,6 +19,12 @@ sys_handler syscalls_handler(long nr);
 /* Run one guest syscall: strace, ENOSYS reporting, dispatch. */
 int64_t syscalls_dispatch(struct task *t, long nr, const uint64_t a[6]);
 
+/* path_arg.c: copy in a guest path of at most VFS_PATH_MAX bytes into buf
+ * (that size); its length, -EFAULT or -ENAMETOOLONG. The second also
+ * refuses the empty path with -ENOENT. */
+int64_t sys_path_in(struct task *t, uint64_t addr, char *buf);
+int64_t sys_path_nonempty(struct task *t, uint64_t addr, char *buf);
+
 #define SYS(name) int64_t sys_##name(struct task *t, const uint64_t a[6])
 
 /* sys_io.c */
@@ -31,8 +37,68 @@ SYS(pwrite64);
 SYS(close);
 SYS(lseek);
 SYS(ioctl);
+/* sys_file.c */
+SYS(open);
+SYS(openat);
+SYS(openat2);
+SYS(creat);
+SYS(dup);
+SYS(dup2);
+SYS(dup3);
+SYS(fcntl);
+SYS(close_range);
+/* sys_stat.c */
 SYS(fstat);
 SYS(newfstatat);
+SYS(stat);
+SYS(lstat);
+SYS(statx);
+SYS(access);
+SYS(faccessat);
+SYS(faccessat2);
+SYS(readlink);
+SYS(readlinkat);
+SYS(statfs);
+SYS(fstatfs);
+/* sys_dir.c */
+SYS(getdents64);
+SYS(mkdir);
+SYS(mkdirat);
+SYS(mknod);
+SYS(mknodat);
+SYS(rmdir);
+SYS(unlink);
+SYS(unlinkat);
+SYS(rename);
+SYS(renameat);
+SYS(renameat2);
+SYS(link);
+SYS(linkat);
+SYS(symlink);
+SYS(symlinkat);
+SYS(chdir);
+SYS(fchdir);
+SYS(chroot);
+SYS(getcwd);
+SYS(umask);
+/* sys_attr.c */
+SYS(chmod);
+SYS(fchmod);
+SYS(fchmodat);
+SYS(chown);
+SYS(lchown);
+SYS(fchown);
+SYS(fchownat);
+SYS(utimensat);
+SYS(futimesat);
+SYS(utimes);
+SYS(utime);
+SYS(truncate);
+SYS(ftruncate);
+SYS(fsync);
+SYS(fdatasync);
+SYS(sync);
+SYS(syncfs);
 /* sys_mm.c */
 SYS(mmap);
 SYS(munmap);

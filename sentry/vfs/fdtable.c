@@ -127,3 +127,43 @@ int vfs_fd_close(struct vfs_fdtable *t, int fd)
     t->slots[fd].file = NULL;
     return 0;
 }
+
+int vfs_fd_lowest_free(struct vfs_fdtable *t, int min, uint64_t limit)
+{
+    if (min < 0)
+        return -EINVAL;
+    for (int fd = min; (uint64_t)fd < limit && fd < FDTABLE_MAX; fd++) {
+        if (fd >= t->cap || !t->slots[fd].file)
+            return fd;
+    }
+    return -EMFILE;
+}
+
+int vfs_fd_get_cloexec(struct vfs_fdtable *t, int fd)
+{
+    if (!vfs_fd_lookup(t, fd))
+        return -EBADF;
+    return t->slots[fd].cloexec ? 1 : 0;
+}
+
+int vfs_fd_set_cloexec(struct vfs_fdtable *t, int fd, bool cloexec)
+{
+    if (!vfs_fd_lookup(t, fd))
+        return -EBADF;
+    t->slots[fd].cloexec = cloexec;
+    return 0;
+}
+
+void vfs_fd_close_range(struct vfs_fdtable *t, unsigned first, unsigned last, bool cloexec_only)
+{
+    for (unsigned fd = first; fd <= last && fd < (unsigned)t->cap; fd++) {
+        if (!t->slots[fd].file)
+            continue;
+        if (cloexec_only) {
+            t->slots[fd].cloexec = true;
+        } else {
+            vfs_file_put(t->slots[fd].file);
+            t->slots[fd].file = NULL;
+        }
+    }
+}

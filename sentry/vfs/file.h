@@ -76,5 +76,13 @@ int vfs_fd_install_at(struct vfs_fdtable *t, int fd, struct vfs_file *f, bool cl
 int vfs_fd_install(struct vfs_fdtable *t, int min, struct vfs_file *f, bool cloexec,
                    uint64_t limit);
 int vfs_fd_close(struct vfs_fdtable *t, int fd);
+/* The lowest free fd >= min below limit, or -EMFILE; nothing is reserved. */
+int vfs_fd_lowest_free(struct vfs_fdtable *t, int min, uint64_t limit);
+/* 1 or 0, or -EBADF when fd is not open. */
+int vfs_fd_get_cloexec(struct vfs_fdtable *t, int fd);
+int vfs_fd_set_cloexec(struct vfs_fdtable *t, int fd, bool cloexec);
+/* close_range: close, or only mark close-on-exec, the open fds in
+ * [first, last]. */
+void vfs_fd_close_range(struct vfs_fdtable *t, unsigned first, unsigned last, bool cloexec_only);
 
 #endif

@@ -465,6 +465,14 @@ int vfs_setattrat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const c
     int err = vfs_walk(ctx, start, path, walk_flags(flags), &p);
     if (err)
         return err;
+    err = vfs_setattr(ctx, p, attr);
+    vfs_path_put(p);
+    return err;
+}
+
+int vfs_setattr(const struct vfs_walk_ctx *ctx, struct vfs_path p, const struct vfs_setattr *attr)
+{
+    int err = 0;
     struct vfs_inode *ino = p.dentry->inode;
     if (vfs_mount_readonly(p.mnt))
         err = -ABI_EROFS;
@@ -485,7 +493,6 @@ int vfs_setattrat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const c
     }
     if (!err)
         err = ino->ops->setattr ? ino->ops->setattr(ino, &a) : -ABI_EPERM;
-    vfs_path_put(p);
     return err;
 }
 

@@ -87,7 +87,9 @@ static int open_create(const struct vfs_walk_ctx *ctx, struct vfs_path start, co
     if (err)
         return err;
     struct vfs_dentry *child = NULL;
-    if (last.type != VFS_LAST_NORM) {
+    /* O_CREAT with a trailing slash is EISDIR before any lookup, whatever
+     * (if anything) the name holds. */
+    if (last.type != VFS_LAST_NORM || last.trailing_slash) {
         err = -ABI_EISDIR;
         goto out;
     }

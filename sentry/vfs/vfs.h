@@ -309,6 +309,8 @@ int vfs_statat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char
                struct abi_stat *st);
 int vfs_setattrat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *path,
                   int flags, const struct vfs_setattr *attr);
+/* setattr on an already resolved path (the f* calls on an open file). */
+int vfs_setattr(const struct vfs_walk_ctx *ctx, struct vfs_path p, const struct vfs_setattr *attr);
 int vfs_statfsat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *path,
                  struct vfs_statfs *out);
 

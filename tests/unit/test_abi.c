@@ -181,14 +181,16 @@ Test(abi_syscalls, arguments_of_common_calls)
 Test(abi_syscalls, first_milestone_support_levels)
 {
     cr_expect_eq(abi_syscall(ABI_NR_read)->support, ABI_SUPPORT_PARTIAL);
-    cr_expect_str_eq(abi_syscall(ABI_NR_write)->note, "fds 0-2 (host stdio)");
+    cr_expect_str_eq(abi_syscall(ABI_NR_write)->note,
+                     "stdio, tmpfs and Gofer-served files; no pipes or sockets yet");
     cr_expect_eq(abi_syscall(ABI_NR_exit_group)->support, ABI_SUPPORT_FULL);
     cr_expect_eq(abi_syscall(ABI_NR_brk)->support, ABI_SUPPORT_FULL);
     cr_expect_eq(abi_syscall(ABI_NR_mmap)->support, ABI_SUPPORT_PARTIAL);
     cr_expect_eq(abi_syscall(ABI_NR_rseq)->support, ABI_SUPPORT_NONE);
     cr_expect_neq(abi_syscall(ABI_NR_rseq)->note[0], '\0');
-    cr_expect_eq(abi_syscall(ABI_NR_openat)->support, ABI_SUPPORT_NONE);
-    cr_expect_eq(abi_syscall(ABI_NR_dup)->support, ABI_SUPPORT_NONE);
+    cr_expect_eq(abi_syscall(ABI_NR_openat)->support, ABI_SUPPORT_PARTIAL);
+    cr_expect_str_eq(abi_syscall(ABI_NR_openat)->note, "no O_TMPFILE");
+    cr_expect_eq(abi_syscall(ABI_NR_dup)->support, ABI_SUPPORT_FULL);
 }
 
 /* ---- errno ---- */

@@ -515,6 +515,48 @@ Test(vfs, fd_table_holds_vfs_files)
     vfs_fdtable_destroy(t);
 }
 
+Test(vfs, fd_table_cloexec_lowest_free_close_range)
+{
+    struct vfs_fdtable *t;
+    cr_assert_eq(vfs_fdtable_create(&t), 0);
+    struct vfs_file *f;
+    cr_assert_eq(vfs_open(&ctx, rootp, "/a/f", ABI_O_RDONLY, 0, &f), 0);
+    cr_assert_eq(vfs_fd_lowest_free(t, 0, 1024), 0);
+    for (int fd = 0; fd < 5; fd++)
+        cr_assert_eq(vfs_fd_install(t, 0, f, fd == 2, 1024), fd);
+    cr_assert_eq(vfs_fd_install_at(t, 40, f, false), 40);
+    cr_assert_eq(vfs_fd_lowest_free(t, 0, 1024), 5);
+    cr_assert_eq(vfs_fd_lowest_free(t, 40, 1024), 41);
+    /* Nothing free below the limit. */
+    cr_assert_eq(vfs_fd_lowest_free(t, 0, 5), -ABI_EMFILE);
+    cr_assert_eq(vfs_fd_install(t, 0, f, false, 5), -ABI_EMFILE);
+    cr_assert_eq(vfs_fd_lowest_free(t, -1, 5), -ABI_EINVAL);
+    cr_assert_eq(vfs_fd_get_cloexec(t, 2), 1);
+    cr_assert_eq(vfs_fd_get_cloexec(t, 1), 0);
+    cr_assert_eq(vfs_fd_get_cloexec(t, 7), -ABI_EBADF);
+    cr_assert_eq(vfs_fd_set_cloexec(t, 1, true), 0);
+    cr_assert_eq(vfs_fd_get_cloexec(t, 1), 1);
+    cr_assert_eq(vfs_fd_set_cloexec(t, 7, true), -ABI_EBADF);
+    /* CLOEXEC only marks; a plain range closes, past the table's end too. */
+    vfs_fd_close_range(t, 3, 4, true);
+    cr_assert_eq(vfs_fd_get_cloexec(t, 3), 1);
+    cr_assert_eq(vfs_fd_get_cloexec(t, 4), 1);
+    cr_assert_not_null(vfs_fd_lookup(t, 4));
+    vfs_fd_close_range(t, 1, 3, false);
+    cr_assert_null(vfs_fd_lookup(t, 1));
+    cr_assert_null(vfs_fd_lookup(t, 3));
+    cr_assert_not_null(vfs_fd_lookup(t, 0));
+    cr_assert_not_null(vfs_fd_lookup(t, 4));
+    vfs_fd_close_range(t, 4, ~0u, false);
+    cr_assert_null(vfs_fd_lookup(t, 4));
+    cr_assert_null(vfs_fd_lookup(t, 40));
+    cr_assert_eq(vfs_fd_lowest_free(t, 0, 1024), 1);
+    /* The file outlives its fds only through our own reference. */
+    cr_assert_eq(f->refs, 2);
+    vfs_file_put(f);
+    vfs_fdtable_destroy(t);
+}
+
 static const char *pstr(const struct vfs_walk_ctx *c, struct vfs_path p, bool *reach)
 {
     static char buf[256];
