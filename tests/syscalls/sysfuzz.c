@@ -6,6 +6,7 @@
  *
  * usage: sysfuzz SEED [ITERATIONS]
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -62,14 +63,58 @@ static const long calls[] = {
     SYS_rt_sigaction,
     SYS_rt_sigprocmask,
     SYS_sigaltstack,
-    /* and some it does not: ENOSYS paths */
+    /* files: the served root (read-only), /tmp (the sandbox's tmpfs) */
+    SYS_open,
     SYS_openat,
+    SYS_openat2,
+    SYS_creat,
+    SYS_dup,
+    SYS_dup2,
+    SYS_dup3,
+    SYS_fcntl,
+    SYS_close_range,
+    SYS_stat,
+    SYS_lstat,
+    SYS_statx,
+    SYS_access,
+    SYS_faccessat2,
+    SYS_readlink,
+    SYS_statfs,
+    SYS_fstatfs,
+    SYS_getdents64,
+    SYS_mkdir,
+    SYS_mkdirat,
+    SYS_rmdir,
+    SYS_unlink,
+    SYS_unlinkat,
+    SYS_rename,
+    SYS_renameat2,
+    SYS_link,
+    SYS_symlink,
+    SYS_mknod,
+    SYS_chdir,
+    SYS_fchdir,
+    SYS_getcwd,
+    SYS_umask,
+    SYS_chmod,
+    SYS_fchmod,
+    SYS_chown,
+    SYS_fchown,
+    SYS_utimensat,
+    SYS_truncate,
+    SYS_ftruncate,
+    SYS_fsync,
+    SYS_fdatasync,
+    SYS_sync,
+    SYS_syncfs,
+    /* and some it does not: ENOSYS paths */
     SYS_socket,
     SYS_clone,
     SYS_execve,
     SYS_kill,
     SYS_mount,
     SYS_ptrace,
+    SYS_sendfile,
     1000,
     -1,
 };
@@ -90,9 +135,21 @@ static uint64_t next(void)
 static char *scratch;
 #define SCRATCH_SIZE 65536
 
+/* Real paths, so that file calls get past the path walk. */
+static const char *const paths[] = {
+    "/etc/os-release", "/etc",      "/",      "/tmp", "/tmp/fz",
+    "/tmp/fz/a",       "/tmp/fz/b", "/tmp/l", ".",    "..",
+    "/usr/bin",        "/proc",     "/dev",   "fz",   "/bin/sh",
+    "/nonexistent/x",
+};
+
 static uint64_t arg(void *region)
 {
-    switch (next() % 14) {
+    switch (next() % 16) {
+    case 14:
+        return (uint64_t)paths[next() % (sizeof(paths) / sizeof(paths[0]))];
+    case 15:
+        return 3 + next() % 8; /* fds the calls above may have opened */
     case 0:
         return 0;
     case 1:
@@ -137,6 +194,12 @@ int main(int argc, char **argv)
     scratch = guarded + 4096;
     if (mprotect(scratch, SCRATCH_SIZE, PROT_READ | PROT_WRITE) != 0)
         return 2;
+    /* Open files of every kind first, so that fd arguments 3.. reach them:
+     * a file and a directory served by the Gofer, a file on tmpfs. */
+    syscall(SYS_mkdir, "/tmp/fz", 0755);
+    syscall(SYS_open, "/etc/os-release", O_RDONLY);
+    syscall(SYS_open, "/etc", O_RDONLY | O_DIRECTORY);
+    syscall(SYS_open, "/tmp/fz/a", O_RDWR | O_CREAT, 0644);
     for (long i = 0; i < iterations; i++) {
         long nr = calls[next() % (sizeof(calls) / sizeof(calls[0]))];
         uint64_t a[6];
@@ -153,8 +216,10 @@ int main(int argc, char **argv)
         if (nr == SYS_mremap && (a[3] & MREMAP_FIXED))
             a[4] = (uint64_t)region + (next() % 16) * 4096;
         /* The report goes to stdout at the end. */
-        if (nr == SYS_close && a[0] < 3)
+        if ((nr == SYS_close || nr == SYS_close_range) && a[0] < 3)
             a[0] += 3;
+        if ((nr == SYS_dup2 || nr == SYS_dup3) && a[1] < 3)
+            a[1] += 3;
         /* A garbage FS base ends the run at the next TLS access. */
         if (nr == SYS_arch_prctl && a[0] == 0x1002)
             a[0] = 0x1003;
