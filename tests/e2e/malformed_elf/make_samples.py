@@ -96,7 +96,7 @@ def samples():
     dyn += phdr(PT_INTERP, PF_R, interp_off, BASE + interp_off, len(interp_path),
                 len(interp_path), 1)
     s["dynamic"] = (dyn + EXIT42 + interp_path, 0o755, "ENOEXEC",
-                    "dynamically linked executables need the VFS")
+                    "dynamically linked executables are not supported yet")
     return s
 
 
