@@ -14,7 +14,7 @@ DEPS := gcc make meson ninja-build pkg-config python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test test-build bench format clean
+.PHONY: all deps build run test test-build bench bench-files format clean
 
 all: build
 
@@ -52,6 +52,9 @@ test: test-build
 
 bench: build
 	ninja -C $(BUILD) bench
+
+bench-files: build
+	ninja -C $(BUILD) bench-files
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
