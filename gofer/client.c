@@ -3,6 +3,7 @@
  * through the same strict decoder, and an fd arriving where none belongs is
  * closed. */
 #include "gofer/client.h"
+#include "gofer/transport.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -37,31 +38,6 @@ void gofer_client_destroy(struct gofer_client *c)
 static bool carries_fd(uint16_t type)
 {
     return type == GOFER_MSG_OPEN || type == GOFER_MSG_CREATE || type == GOFER_MSG_CONNECT;
-}
-
-static int send_msg(int sock, const void *buf, size_t len, int fd)
-{
-    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = sizeof(ctl.buf);
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
-    ssize_t r;
-    do {
-        r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    } while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
 }
 
 /* Receives one reply; *fd is the first donated fd or -1 (extra ones are
@@ -109,7 +85,7 @@ int gofer_client_call_raw(struct gofer_client *c, const void *req, size_t len, i
 {
     int fd = -1;
     *fd_out = -1;
-    int err = send_msg(c->sock, req, len, send_fd);
+    int err = gofer_send_msg(c->sock, req, len, send_fd);
     if (err)
         return err;
     ssize_t n = recv_msg(c->sock, c->rbuf, sizeof(c->rbuf), &fd);

@@ -2,6 +2,7 @@
  * donated fd riding on the reply. */
 #include "gofer/protocol.h"
 #include "gofer/server.h"
+#include "gofer/transport.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,31 +29,6 @@ static bool drop_fds(struct msghdr *mh)
         any = true;
     }
     return any;
-}
-
-static int send_reply(int sock, const void *buf, size_t len, int fd)
-{
-    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
-        memset(&ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = sizeof(ctl.buf);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    }
-    ssize_t r;
-    do {
-        r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    } while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
 }
 
 int gofer_serve(struct gofer_server *srv, int sock)
@@ -91,7 +67,7 @@ int gofer_serve(struct gofer_server *srv, int sock)
             len = (size_t)gofer_encode_error(EINVAL, rep, GOFER_MAX_MSG);
         else
             len = gofer_server_handle(srv, req, (size_t)n, rep, &fd);
-        ret = send_reply(sock, rep, len, fd);
+        ret = gofer_send_msg(sock, rep, len, fd);
         if (fd >= 0)
             close(fd);
         if (ret < 0)
