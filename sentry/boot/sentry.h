@@ -23,8 +23,8 @@ struct sentry_config {
     /* Bit n: fd n (0-2) was closed when moat started; the guest gets it
      * closed too, whatever the front end put there to keep the number. */
     unsigned stdio_closed;
-    int gofer_fd;           /* the Sentry's end of the Gofer socket; -1: no Gofer */
-    const char *cwd;        /* the front end's cwd: kept if it exists in the sandbox */
+    int gofer_fd;    /* the Sentry's end of the Gofer socket; -1: no Gofer */
+    const char *cwd; /* the front end's cwd: kept if it exists in the sandbox */
 };
 
 /* What the Sentry tells the front end when it is done. */

@@ -94,8 +94,7 @@ int main(int argc, char **argv)
         if (q == MAP_FAILED)
             return 116;
         *(volatile char *)(q + 4096) = 1;
-    }
-    else
+    } else
         return 113;
     /* Only reached if the requested ending did not happen. */
     return 114;
