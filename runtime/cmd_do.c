@@ -195,9 +195,9 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
     struct gofer_proc gofer = {.pid = -1, .sentry_fd = -1};
     if (use_gofer) {
         struct stat rs;
-        if (stat(root, &rs) < 0 || !S_ISDIR(rs.st_mode)) {
-            fprintf(stderr, "moat: --root %s: %s\n", root,
-                    errno ? strerror(errno) : "not a directory");
+        int bad = stat(root, &rs) < 0 ? errno : S_ISDIR(rs.st_mode) ? 0 : ENOTDIR;
+        if (bad) {
+            fprintf(stderr, "moat: --root %s: %s\n", root, strerror(bad));
             close(fd);
             free(path);
             return 125;

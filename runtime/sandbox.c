@@ -114,7 +114,6 @@ int sandbox_start(struct sentry_config *cfg, struct sandbox *sb, const char **wh
     close(sync_pipe[1]);
     sb->sentry_pid = (pid_t)pid;
     sb->status_fd = status_pipe[0];
-    sb->userns = userns;
     return 0;
 }
 

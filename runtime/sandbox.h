@@ -9,7 +9,6 @@
 struct sandbox {
     pid_t sentry_pid;
     int status_fd; /* read end: the Sentry's struct sentry_status */
-    int userns;    /* whether the Sentry got a user namespace */
 };
 
 /* Fork the Sentry into new mount, pid, ipc, uts and network namespaces (and a

@@ -25,8 +25,6 @@ struct mm_memfile;
 struct vfs_fdtable;
 struct gofer_client;
 
-#define KERNEL_NGROUPS_MAX 65536
-
 struct kernel {
     struct platform *platform;
     struct mm_memfile *memfile;

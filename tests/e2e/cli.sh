@@ -59,4 +59,12 @@ like "$out" "/nonexistent/dir/log" "and names the path"
 # The guest sees its argv and environment.
 out=$(FOO=bar "$moat" do -- "$bb" sh -c 'echo $FOO' 2>/dev/null)
 is "$out" "bar" "the environment reaches the guest"
+# --root must name a directory, and the error says which problem it is.
+: >"$TAP_TMP/plainfile"
+out=$("$moat" do --root="$TAP_TMP/plainfile" -- "$bb" true 2>&1); rc=$?
+is "$rc" 125 "--root on a file exits 125"
+like "$out" "^moat: --root .*plainfile: Not a directory" "and says it is not a directory"
+out=$("$moat" do --root="$TAP_TMP/missing" -- "$bb" true 2>&1); rc=$?
+is "$rc" 125 "--root on a missing path exits 125"
+like "$out" "missing: No such file or directory" "and says it does not exist"
 done_testing
