@@ -19,11 +19,9 @@
 
 #include "abi/errno.h"
 #include "abi/flags.h"
+#include "sentry/boot/mounts.h"
 #include "sentry/boot/sentry.h"
-#include "gofer/client.h"
-#include "sentry/fs/goferfs.h"
 #include "sentry/fs/hostfd.h"
-#include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
@@ -133,100 +131,6 @@ static int count_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-/* Mount a fresh tmpfs (root directory mode `mode`) on the directory at path. */
-static int mount_tmpfs(struct kernel *k, const struct vfs_walk_ctx *ctx, const char *path,
-                       uint32_t mode, uint32_t flags)
-{
-    struct vfs_path at;
-    int err = vfs_walk(ctx, ctx->root, path, VFS_WALK_DIRECTORY, &at);
-    if (err)
-        return err;
-    struct vfs_filesystem *fs;
-    struct tmpfs_opts o = {.root_mode = mode, .rdonly = (flags & VFS_MNT_RDONLY) != 0};
-    err = tmpfs_create(k->memfile, &o, &fs);
-    if (!err) {
-        struct vfs_mount *m;
-        err = vfs_mount_at(at, fs, flags, &m);
-        vfs_fs_put(fs);
-    }
-    vfs_path_put(at);
-    return err;
-}
-
-/* The sandbox's filesystem. With a Gofer, the root is the tree it serves,
- * read-only (the writable overlay comes later in issue 3); without one, an
- * empty tmpfs with the directories programs expect. Either way /tmp is a
- * tmpfs of its own, as on most Linux systems, living in the memory file and
- * vanishing with the sandbox. */
-static int build_mounts(struct kernel *k, int gofer_fd, const char **why)
-{
-    struct vfs_filesystem *rootfs;
-    int err;
-    bool served = gofer_fd >= 0;
-    if (served) {
-        struct gofer_client *c = gofer_client_create(gofer_fd);
-        if (!c) {
-            *why = "cannot create the Gofer client";
-            return -ABI_ENOMEM;
-        }
-        err = goferfs_create(c, true, &rootfs);
-        if (err) {
-            gofer_client_destroy(c);
-            *why = "cannot mount the root the Gofer serves";
-            return err;
-        }
-        k->gofer = c; /* outlives the filesystem: the Sentry's whole life */
-    } else {
-        struct tmpfs_opts ro = {.root_mode = 0755};
-        err = tmpfs_create(k->memfile, &ro, &rootfs);
-        if (err) {
-            *why = "cannot create the root tmpfs";
-            return err;
-        }
-    }
-    err = vfs_mount_new_root(rootfs, served ? VFS_MNT_RDONLY : 0, &k->root_mount);
-    vfs_fs_put(rootfs);
-    if (err) {
-        *why = "cannot mount the root";
-        return err;
-    }
-    struct vfs_walk_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.root.mnt = k->root_mount;
-    ctx.root.dentry = k->root_mount->root;
-    ctx.cred.cap_dac_override = ctx.cred.cap_fowner = true;
-    if (!served) {
-        static const char *const dirs[] = {"tmp", "dev",  "proc", "sys",
-                                           "etc", "home", "root", "run"};
-        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-            err = vfs_mkdirat(&ctx, ctx.root, dirs[i], strcmp(dirs[i], "root") == 0 ? 0700 : 0755);
-            if (err) {
-                *why = "cannot create the root's directories";
-                return err;
-            }
-        }
-    }
-    /* Until moat's own procfs, sysfs and devfs exist, these stay empty and
-     * read-only, whatever the served tree has beneath them. */
-    if (served) {
-        static const char *const covered[] = {"/proc", "/sys", "/dev"};
-        for (size_t i = 0; i < sizeof(covered) / sizeof(covered[0]); i++) {
-            err = mount_tmpfs(k, &ctx, covered[i], 0555,
-                              VFS_MNT_RDONLY | VFS_MNT_NOSUID | VFS_MNT_NODEV | VFS_MNT_NOEXEC);
-            if (err && err != -ABI_ENOENT && err != -ABI_ENOTDIR) {
-                *why = "cannot cover the served tree's /proc, /sys or /dev";
-                return err;
-            }
-        }
-    }
-    err = mount_tmpfs(k, &ctx, "/tmp", 01777, VFS_MNT_NOSUID | VFS_MNT_NODEV);
-    if (err && served && (err == -ABI_ENOENT || err == -ABI_ENOTDIR))
-        return 0; /* a served root without /tmp keeps it that way */
-    if (err)
-        *why = "cannot mount /tmp";
-    return err;
-}
-
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -278,7 +182,7 @@ void sentry_main(const struct sentry_config *cfg)
     if (err)
         fail(cfg, 125, "starting the guest", "cannot create its address space", -err);
     k->init = t;
-    err = build_mounts(k, cfg->gofer_fd, &why);
+    err = boot_build_mounts(k, cfg->gofer_fd, &why);
     if (err)
         fail(cfg, 125, "building the sandbox's filesystem", why, -err);
     struct vfs_path root = {k->root_mount, k->root_mount->root};
@@ -318,6 +222,11 @@ void sentry_main(const struct sentry_config *cfg)
     close(cfg->exe_fd);
     if (err)
         fail(cfg, 126, cfg->exe_path, why, 0);
+
+    t->arg_start = lr.arg_start;
+    t->arg_end = lr.arg_end;
+    t->env_start = lr.env_start;
+    t->env_end = lr.env_end;
 
     struct abi_ptregs *r = platform_ctx_regs(t->ctx);
     struct abi_ptregs fresh = *r;

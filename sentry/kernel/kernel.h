@@ -78,6 +78,14 @@ struct task {
     uint32_t umask;
     struct vfs_path root; /* chroot; absolute paths and ".." stop here (references held) */
     struct vfs_path cwd;
+    /* The executable (/proc/PID/exe); holds references once exec set it,
+     * dentry NULL before. */
+    struct vfs_path exe;
+    /* Where exec put the argument and environment strings on the stack
+     * (/proc/PID/cmdline and environ read them from guest memory). */
+    uint64_t arg_start, arg_end, env_start, env_end;
+    /* CLOCK_MONOTONIC nanoseconds when the task started (/proc/PID/stat). */
+    int64_t start_ns;
     bool exited;
     int exit_status; /* wait(2) status word */
     /* The page of the last fault and how often it faulted in a row (see

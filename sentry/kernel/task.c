@@ -3,6 +3,7 @@
  * guest signals. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "abi/errno.h"
 #include "abi/flags.h"
@@ -35,6 +36,9 @@ int task_create(struct kernel *k, struct task **out)
     t->umask = 022;
     t->altstack.ss_flags = ABI_SS_DISABLE;
     t->fault_page = UINT64_MAX;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    t->start_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     memcpy(t->rlimits, k->rlimits, sizeof(t->rlimits));
     mm_set_stack_limit(t->mm, t->rlimits[ABI_RLIMIT_STACK].rlim_cur);
     *out = t;
@@ -50,6 +54,8 @@ void task_destroy(struct task *t)
         vfs_path_put(t->cwd);
     if (t->root.dentry)
         vfs_path_put(t->root);
+    if (t->exe.dentry)
+        vfs_path_put(t->exe);
     if (t->ctx)
         platform_ctx_destroy(t->ctx);
     /* The stub goes first: nothing may reach guest memory once the mm has
@@ -230,6 +236,9 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
         if (err == 0)
             return;
         t->fault_page = UINT64_MAX;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        t->start_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
         if (err == -ABI_ENOMEM) {
             /* Linux would call the OOM killer; the sandbox's memory is spent. */
             kernel_log(t->k, "moat: out of sandbox memory at %#llx: killing the guest\n",

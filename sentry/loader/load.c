@@ -368,6 +368,12 @@ static int load_images(struct mm *mm, const struct loader_image *img,
     res->brk_start = brk;
     res->stack_top = lay.stack_top;
     res->auxv_addr = sl.auxv;
+    uint64_t argv_bytes = 0;
+    for (uint64_t i = 0; i < plan.argc; i++)
+        argv_bytes += strlen(plan.argv[i]) + 1;
+    res->arg_start = sl.strings;
+    res->arg_end = res->env_start = sl.strings + argv_bytes;
+    res->env_end = sl.strings + plan.strings_size;
     res->auxv_len = sl.auxv_len;
     return 0;
 }

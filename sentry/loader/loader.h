@@ -115,6 +115,8 @@ struct loader_result {
     uint64_t auxv_addr; /* guest address of auxv (for /proc/PID/auxv later) */
     uint64_t auxv_len;
     uint64_t interp_base; /* AT_BASE: where the interpreter was loaded, 0 for none */
+    /* The argument and environment strings on the stack: [start, end). */
+    uint64_t arg_start, arg_end, env_start, env_end;
 };
 
 /* Load a static, static-PIE or dynamic executable into mm (which must be

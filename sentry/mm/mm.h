@@ -118,7 +118,11 @@ struct mm_vma_info {
     uint64_t start, end;
     int prot;
     int flags; /* MM_VMA_* */
-    const char *name;
+    const char *name; /* file mappings: the file's path */
+    /* File mappings: the file offset of start and the file's st_dev and
+     * st_ino, as /proc/PID/maps shows them; all 0 for anonymous memory. */
+    uint64_t pgoff;
+    uint64_t dev, ino;
 };
 /* Calls fn for each VMA in address order; stops when fn returns non-zero. */
 int mm_for_each_vma(struct mm *mm, int (*fn)(void *arg, const struct mm_vma_info *v), void *arg);
