@@ -80,7 +80,8 @@ int mm_for_each_vma(struct mm *mm, int (*fn)(void *arg, const struct mm_vma_info
 {
     for (size_t i = 0; i < mm->vmas.n; i++) {
         const struct mm_vma *v = mm->vmas.v[i];
-        struct mm_vma_info info = {v->start, v->end, v->prot, v->flags, v->name};
+        struct mm_vma_info info = {
+            .start = v->start, .end = v->end, .prot = v->prot, .flags = v->flags, .name = v->name};
         int r = fn(arg, &info);
         if (r)
             return r;
