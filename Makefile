@@ -14,7 +14,7 @@ DEPS := gcc make meson ninja-build pkg-config python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test test-build bench bench-files format clean
+.PHONY: all deps build run test test-build bench bench-files bench-programs format clean
 
 all: build
 
@@ -55,6 +55,9 @@ bench: build
 
 bench-files: build
 	ninja -C $(BUILD) bench-files
+
+bench-programs: build
+	ninja -C $(BUILD) bench-programs
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

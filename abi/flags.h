@@ -455,6 +455,10 @@
 #define ABI_FIOCLEX     0x5451
 #define ABI_FIOASYNC    0x5452
 #define ABI_FIOQSIZE    0x5460
+#define ABI_FIGETBSZ    0x0002 /* _IO(0x00, 2) */
+
+/* /dev/random's: _IOR('R', 0x00, int) */
+#define ABI_RNDGETENTCNT 0x80045200u
 
 /* ---- getrandom ---- */
 #define ABI_GRND_NONBLOCK 0x0001
@@ -534,5 +538,33 @@
 #define ABI_POLLWRBAND 0x0200
 #define ABI_POLLMSG    0x0400
 #define ABI_POLLRDHUP  0x2000
+
+/* ---- file locks, fallocate, fadvise, xattrs ---- */
+#define ABI_LOCK_SH   1
+#define ABI_LOCK_EX   2
+#define ABI_LOCK_NB   4
+#define ABI_LOCK_UN   8
+#define ABI_LOCK_MAND 32
+
+#define ABI_FALLOC_FL_KEEP_SIZE      0x01
+#define ABI_FALLOC_FL_PUNCH_HOLE     0x02
+#define ABI_FALLOC_FL_NO_HIDE_STALE  0x04
+#define ABI_FALLOC_FL_COLLAPSE_RANGE 0x08
+#define ABI_FALLOC_FL_ZERO_RANGE     0x10
+#define ABI_FALLOC_FL_INSERT_RANGE   0x20
+#define ABI_FALLOC_FL_UNSHARE_RANGE  0x40
+
+#define ABI_POSIX_FADV_NORMAL     0
+#define ABI_POSIX_FADV_RANDOM     1
+#define ABI_POSIX_FADV_SEQUENTIAL 2
+#define ABI_POSIX_FADV_WILLNEED   3
+#define ABI_POSIX_FADV_DONTNEED   4
+#define ABI_POSIX_FADV_NOREUSE    5
+
+#define ABI_XATTR_CREATE   0x1
+#define ABI_XATTR_REPLACE  0x2
+#define ABI_XATTR_NAME_MAX 255
+#define ABI_XATTR_SIZE_MAX 65536
+#define ABI_XATTR_LIST_MAX 65536
 
 #endif

@@ -273,4 +273,16 @@ struct abi_sched_param {
     int32_t sched_priority;
 };
 
+/* fcntl's F_GETLK / F_SETLK argument (struct flock, 64-bit offsets). */
+struct abi_flock {
+    int16_t l_type;
+    int16_t l_whence;
+    int32_t pad0;
+    int64_t l_start;
+    int64_t l_len;
+    int32_t l_pid;
+    int32_t pad1;
+};
+_Static_assert(sizeof(struct abi_flock) == 32, "x86-64 struct flock");
+
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "runtime/commands.h"
 #include "runtime/gofer_proc.h"
 #include "runtime/sandbox.h"
+#include "runtime/volume.h"
 
 extern char **environ;
 
@@ -30,6 +32,9 @@ static void usage(FILE *out)
                  "  --hostname=NAME        the sandbox's hostname (default moat)\n"
                  "  --root=DIR             the sandbox's root, served read-only by a Gofer\n"
                  "                         (default /, the host's root)\n"
+                 "  --volume=HOST:GUEST[:ro]\n"
+                 "                         the host directory HOST at GUEST in the sandbox,\n"
+                 "                         served by a Gofer of its own (repeatable)\n"
                  "  --no-gofer             an empty tmpfs root instead: no host file is reachable\n"
                  "  -h, --help             this text\n");
 }
@@ -63,8 +68,76 @@ static char *resolve(const char *prog)
     return NULL;
 }
 
-int cmd_do(int argc, char **argv, const struct global_opts *g)
+/* --no-gofer: open PROGRAM on the host. Returns 0, or the exit code after
+ * printing why. */
+static int open_host_program(const char *prog, char **pathp, int *fdp)
 {
+    char *path = resolve(prog);
+    if (!path) {
+        int e = errno;
+        fprintf(stderr, "moat: %s: %s\n", prog, strerror(e));
+        return e == ENOENT ? 127 : 126;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        fprintf(stderr, "moat: %s: %s\n", path, strerror(e));
+        free(path);
+        return e == ENOENT || e == ENOTDIR ? 127 : 126;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
+        fprintf(stderr, "moat: %s: %s\n", path,
+                S_ISDIR(st.st_mode) ? "Is a directory" : "Permission denied");
+        close(fd);
+        free(path);
+        return 126;
+    }
+    *pathp = path;
+    *fdp = fd;
+    return 0;
+}
+
+static void stop_gofers(struct gofer_proc *procs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (procs[i].sentry_fd >= 0)
+            close(procs[i].sentry_fd);
+        procs[i].sentry_fd = -1;
+        kill(procs[i].pid, SIGKILL);
+        gofer_proc_wait(&procs[i]);
+    }
+}
+
+static void free_volumes(struct volume *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        volume_free(&v[i]);
+}
+
+/* Starts one Gofer per volume; on failure the ones started are killed. */
+static int start_volume_gofers(const struct volume *v, size_t n, bool debug,
+                               struct gofer_proc *procs, struct sentry_volume *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        int err = gofer_proc_start(v[i].host, v[i].readonly, debug, &procs[i], &why);
+        if (err) {
+            fprintf(stderr, "moat: --volume %s: %s: %s\n", v[i].host, why, strerror(-err));
+            stop_gofers(procs, i);
+            return -1;
+        }
+        out[i].gofer_fd = procs[i].sentry_fd;
+        out[i].guest = v[i].guest;
+        out[i].readonly = v[i].readonly;
+    }
+    return 0;
+}
+
+static int run(int argc, char **argv, const struct global_opts *g, struct volume *volumes,
+               size_t *nvolumesp)
+{
+    size_t nvolumes = 0;
     enum {
         OPT_PLATFORM = 256,
         OPT_STRACE,
@@ -72,7 +145,8 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
         OPT_DEBUG_LOG,
         OPT_HOSTNAME,
         OPT_ROOT,
-        OPT_NO_GOFER
+        OPT_NO_GOFER,
+        OPT_VOLUME
     };
     static const struct option opts[] = {
         {"platform", required_argument, NULL, OPT_PLATFORM},
@@ -82,6 +156,7 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
         {"hostname", required_argument, NULL, OPT_HOSTNAME},
         {"root", required_argument, NULL, OPT_ROOT},
         {"no-gofer", no_argument, NULL, OPT_NO_GOFER},
+        {"volume", required_argument, NULL, OPT_VOLUME},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -134,6 +209,19 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
         case OPT_NO_GOFER:
             use_gofer = false;
             break;
+        case OPT_VOLUME: {
+            char err[PATH_MAX + 128];
+            if (nvolumes == SENTRY_MAX_VOLUMES) {
+                fprintf(stderr, "moat: at most %d volumes\n", SENTRY_MAX_VOLUMES);
+                return 125;
+            }
+            if (volume_parse(optarg, &volumes[nvolumes], err, sizeof(err)) < 0) {
+                fprintf(stderr, "moat: %s\n", err);
+                return 125;
+            }
+            *nvolumesp = ++nvolumes;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -148,44 +236,27 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
         return 125;
     }
     const char *prog = argv[optind];
-    char *path = resolve(prog);
-    if (!path) {
-        int e = errno;
-        fprintf(stderr, "moat: %s: %s\n", prog, strerror(e));
-        return e == ENOENT ? 127 : 126;
-    }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        fprintf(stderr, "moat: %s: %s\n", path, strerror(e));
-        free(path);
-        return e == ENOENT || e == ENOTDIR ? 127 : 126;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "moat: %s: %s\n", path,
-                S_ISDIR(st.st_mode) ? "Is a directory" : "not a regular file");
-        close(fd);
-        free(path);
-        return 126;
-    }
-    if (access(path, X_OK) < 0) {
-        fprintf(stderr, "moat: %s: %s\n", path, strerror(errno));
-        close(fd);
-        free(path);
-        return 126;
+    char *path = NULL;
+    int fd = -1;
+    if (!use_gofer) {
+        /* The root is an empty tmpfs: the program comes from the host. With
+         * a Gofer, the Sentry finds it in the sandbox's own tree. */
+        int code = open_host_program(prog, &path, &fd);
+        if (code)
+            return code;
     }
     if (log_path) {
         cfg.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (cfg.log_fd < 0) {
             fprintf(stderr, "moat: --debug-log %s: %s\n", log_path, strerror(errno));
-            close(fd);
+            if (fd >= 0)
+                close(fd);
             free(path);
             return 125;
         }
     }
     cfg.exe_fd = fd;
-    cfg.exe_path = path;
+    cfg.exe_path = path ? path : prog;
     cfg.argv = argv + optind;
     cfg.envp = environ;
     char cwd[4096];
@@ -193,43 +264,65 @@ int cmd_do(int argc, char **argv, const struct global_opts *g)
 
     const char *why = NULL;
     struct gofer_proc gofer = {.pid = -1, .sentry_fd = -1};
+    struct gofer_proc vprocs[SENTRY_MAX_VOLUMES];
+    struct sentry_volume svols[SENTRY_MAX_VOLUMES];
+    int code = 125;
     if (use_gofer) {
         struct stat rs;
         int bad = stat(root, &rs) < 0 ? errno : S_ISDIR(rs.st_mode) ? 0 : ENOTDIR;
         if (bad) {
             fprintf(stderr, "moat: --root %s: %s\n", root, strerror(bad));
-            close(fd);
-            free(path);
-            return 125;
+            goto out;
         }
         int err = gofer_proc_start(root, true, cfg.debug, &gofer, &why);
         if (err) {
             fprintf(stderr, "moat: %s: %s\n", why, strerror(-err));
-            close(fd);
-            free(path);
-            return 125;
+            goto out;
         }
         cfg.gofer_fd = gofer.sentry_fd;
     }
+    if (start_volume_gofers(volumes, nvolumes, cfg.debug, vprocs, svols) < 0) {
+        stop_gofers(&gofer, gofer.pid > 0 ? 1 : 0);
+        goto out;
+    }
+    cfg.volumes = svols;
+    cfg.nvolumes = nvolumes;
 
     struct sandbox sb;
     int err = sandbox_start(&cfg, &sb, &why);
-    close(fd);
-    /* The Sentry holds its own copy; the Gofer ends when that one closes. */
+    /* The Sentry holds its own copies; a Gofer ends when that one closes. */
     if (gofer.sentry_fd >= 0)
         close(gofer.sentry_fd);
+    for (size_t i = 0; i < nvolumes; i++)
+        close(vprocs[i].sentry_fd);
     if (err) {
         fprintf(stderr, "moat: %s: %s\n", why, strerror(-err));
-        if (gofer.pid > 0) {
-            kill(gofer.pid, SIGKILL);
-            gofer_proc_wait(&gofer);
-        }
-        free(path);
-        return 125;
+        stop_gofers(&gofer, gofer.pid > 0 ? 1 : 0);
+        stop_gofers(vprocs, nvolumes);
+        goto out;
     }
-    int code = sandbox_wait(&sb);
+    code = sandbox_wait(&sb);
     if (gofer.pid > 0)
         gofer_proc_wait(&gofer);
+    for (size_t i = 0; i < nvolumes; i++)
+        gofer_proc_wait(&vprocs[i]);
+out:
+    if (fd >= 0)
+        close(fd);
     free(path);
+    return code;
+}
+
+int cmd_do(int argc, char **argv, const struct global_opts *g)
+{
+    struct volume *volumes = calloc(SENTRY_MAX_VOLUMES, sizeof(*volumes));
+    if (!volumes) {
+        fprintf(stderr, "moat: out of memory\n");
+        return 125;
+    }
+    size_t n = 0;
+    int code = run(argc, argv, g, volumes, &n);
+    free_volumes(volumes, n);
+    free(volumes);
     return code;
 }

@@ -12,13 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "abi/errno.h"
 #include "abi/flags.h"
+#include "sentry/boot/host_info.h"
 #include "sentry/boot/mounts.h"
 #include "sentry/boot/sentry.h"
 #include "sentry/fs/hostfd.h"
@@ -137,6 +136,91 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* The program of a host file (no Gofer, so no VFS to find it in). */
+static int load_host_exe(struct task *t, const struct sentry_config *cfg, struct loader_result *lr,
+                         const char **why)
+{
+    struct loader_image img = {read_exe, (void *)(intptr_t)cfg->exe_fd};
+    struct loader_args la;
+    kernel_exec_args(t, (const char *const *)cfg->argv, (const char *const *)cfg->envp,
+                     cfg->exe_path, &la);
+    int err = loader_load(t->mm, &img, &la, lr, why);
+    if (!err) {
+        t->arg_start = lr->arg_start;
+        t->arg_end = lr->arg_end;
+        t->env_start = lr->env_start;
+        t->env_end = lr->env_end;
+        snprintf(t->comm, sizeof(t->comm), "%s", base_name(cfg->exe_path));
+    }
+    return err;
+}
+
+/* The guest's PATH, from the environment it gets. */
+static const char *guest_path_var(const struct sentry_config *cfg)
+{
+    for (char *const *e = cfg->envp; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            return *e + 5;
+    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+}
+
+/* A name without a slash is looked up in the guest's PATH inside the
+ * sandbox, as execvp would: the first directory holding an executable file
+ * wins; an EACCES candidate is remembered in case nothing better turns up.
+ * 0 with *out NULL for a name with a slash. */
+static int find_program(struct task *t, const struct sentry_config *cfg, char **out)
+{
+    const char *prog = cfg->exe_path;
+    *out = NULL;
+    if (strchr(prog, '/'))
+        return 0;
+    if (!prog[0])
+        return -ABI_ENOENT;
+    struct vfs_walk_ctx ctx;
+    task_walk_ctx(t, &ctx);
+    int best = -ABI_ENOENT;
+    for (const char *p = guest_path_var(cfg);;) {
+        const char *end = strchrnul(p, ':');
+        char cand[VFS_PATH_MAX];
+        int len = snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), end > p ? p : ".", prog);
+        if (len > 0 && (size_t)len < sizeof(cand)) {
+            struct vfs_path start;
+            struct vfs_file *f;
+            int err = task_at_start(t, ABI_AT_FDCWD, cand, &start);
+            if (!err)
+                err = vfs_open_exec(&ctx, start, cand, &f);
+            if (!err) {
+                vfs_file_put(f);
+                *out = strdup(cand);
+                return *out ? 0 : -ABI_ENOMEM;
+            }
+            if (err == -ABI_EACCES)
+                best = err;
+        }
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+    return best;
+}
+
+/* strerror for a guest errno (ABI values equal the host's on x86-64). */
+static const char *guest_strerror(int err)
+{
+    return strerror(-err);
+}
+
+static int install_seccomp(const struct sentry_config *cfg, const char **why)
+{
+    int fds[1 + SENTRY_MAX_VOLUMES];
+    size_t n = 0;
+    if (cfg->gofer_fd >= 0)
+        fds[n++] = cfg->gofer_fd;
+    for (size_t i = 0; i < cfg->nvolumes && n < sizeof(fds) / sizeof(fds[0]); i++)
+        fds[n++] = cfg->volumes[i].gofer_fd;
+    return sentry_install_seccomp(cfg->debug, fds, n, why);
+}
+
 void sentry_main(const struct sentry_config *cfg)
 {
     static struct kernel kernel;
@@ -158,6 +242,7 @@ void sentry_main(const struct sentry_config *cfg)
     k->debug = cfg->debug;
     k->log_fd = cfg->log_fd >= 0 ? cfg->log_fd : 2;
     k->ncpus = count_cpus();
+    boot_capture_host_info(k);
     if (cfg->hostname)
         snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
     forward_kernel = k;
@@ -172,7 +257,7 @@ void sentry_main(const struct sentry_config *cfg)
         if (!err)
             err = sentry_drop_caps(&why);
         if (!err)
-            err = sentry_install_seccomp(cfg->debug, cfg->gofer_fd, &why);
+            err = install_seccomp(cfg, &why);
         if (err)
             fail(cfg, 125, "confining the sentry", why, -err);
     }
@@ -183,6 +268,8 @@ void sentry_main(const struct sentry_config *cfg)
         fail(cfg, 125, "starting the guest", "cannot create its address space", -err);
     k->init = t;
     err = boot_build_mounts(k, cfg->gofer_fd, &why);
+    for (size_t i = 0; !err && i < cfg->nvolumes; i++)
+        err = boot_mount_volume(k, &cfg->volumes[i], &why);
     if (err)
         fail(cfg, 125, "building the sandbox's filesystem", why, -err);
     struct vfs_path root = {k->root_mount, k->root_mount->root};
@@ -199,34 +286,33 @@ void sentry_main(const struct sentry_config *cfg)
             vfs_path_put(cwd);
         }
     }
-    snprintf(t->comm, sizeof(t->comm), "%s", base_name(cfg->exe_path));
     err = install_stdio(t, stdio);
     if (err)
         fail(cfg, 125, "starting the guest", "cannot hand over stdio", -err);
 
-    struct loader_image img = {read_exe, (void *)(intptr_t)cfg->exe_fd};
-    struct loader_args la;
-    memset(&la, 0, sizeof(la));
-    la.argv = (const char *const *)cfg->argv;
-    la.envp = (const char *const *)cfg->envp;
-    la.execfn = cfg->exe_path;
-    la.hwcap = getauxval(AT_HWCAP);
-    la.hwcap2 = getauxval(AT_HWCAP2);
-    la.minsigstksz = getauxval(AT_MINSIGSTKSZ);
-    la.vdso_base = platform_vdso_base(p);
-    la.stack_size = t->rlimits[ABI_RLIMIT_STACK].rlim_cur;
-    if (getrandom(la.random_seed, sizeof(la.random_seed), 0) != sizeof(la.random_seed))
-        la.random_seed[0] = la.random_seed[1] = 0;
     struct loader_result lr;
-    err = loader_load(t->mm, &img, &la, &lr, &why);
-    close(cfg->exe_fd);
-    if (err)
-        fail(cfg, 126, cfg->exe_path, why, 0);
-
-    t->arg_start = lr.arg_start;
-    t->arg_end = lr.arg_end;
-    t->env_start = lr.env_start;
-    t->env_end = lr.env_end;
+    if (cfg->exe_fd >= 0) {
+        /* No Gofer: the root is empty, so the program is the host file the
+         * front end opened. */
+        err = load_host_exe(t, cfg, &lr, &why);
+        close(cfg->exe_fd);
+        if (err)
+            fail(cfg, 126, cfg->exe_path, why, 0);
+    } else {
+        const char *path;
+        char *found = NULL;
+        err = find_program(t, cfg, &found);
+        path = found ? found : cfg->exe_path;
+        if (!err)
+            err = kernel_exec_load(t, path, (const char *const *)cfg->argv,
+                                   (const char *const *)cfg->envp, &lr, &why);
+        else
+            why = NULL;
+        if (err)
+            fail(cfg, err == -ABI_ENOENT || err == -ABI_ENOTDIR ? 127 : 126, path,
+                 why ? why : guest_strerror(err), 0);
+        free(found);
+    }
 
     struct abi_ptregs *r = platform_ctx_regs(t->ctx);
     struct abi_ptregs fresh = *r;

@@ -4,7 +4,9 @@
 #include "abi/errno.h"
 #include "gofer/client.h"
 #include "sentry/boot/mounts.h"
+#include "sentry/boot/sentry.h"
 #include "sentry/fs/goferfs.h"
+#include "sentry/fs/overlay.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/kernel/kernel.h"
 
@@ -34,14 +36,37 @@ int boot_mount_tmpfs(struct kernel *k, const struct vfs_walk_ctx *ctx, const cha
     return err;
 }
 
+/* The Gofer-served filesystems, whose lower dentry trees (below an overlay)
+ * are not part of the mount tree and are pruned on their own. */
+static struct vfs_filesystem *served[1 + SENTRY_MAX_VOLUMES];
+static size_t nserved;
+
+static void reclaim(void *arg)
+{
+    struct kernel *k = arg;
+    /* The mounted trees first: their inodes may hold served ones. */
+    if (k->root_mount)
+        vfs_mount_tree_prune(k->root_mount);
+    for (size_t i = 0; i < nserved; i++)
+        vfs_dentry_prune(served[i]->root);
+}
+
+void boot_goferfs_reclaim(struct kernel *k, struct vfs_filesystem *fs)
+{
+    if (nserved < sizeof(served) / sizeof(served[0]))
+        served[nserved++] = fs;
+    goferfs_set_reclaim(fs, reclaim, k);
+}
+
 static bool missing(int err)
 {
     return err == -ABI_ENOENT || err == -ABI_ENOTDIR;
 }
 
-/* The root filesystem. With a Gofer, the tree it serves, read-only (the
- * writable overlay comes later in issue 3); without one, an empty tmpfs with
- * the directories programs expect. */
+/* The root filesystem. With a Gofer, the tree it serves, read-only, under
+ * a writable overlay whose upper layer is a tmpfs in the memory file: the
+ * guest's changes vanish with the sandbox and the host tree never changes.
+ * Without a Gofer, an empty tmpfs with the directories programs expect. */
 static int make_root(struct kernel *k, int gofer_fd, struct vfs_filesystem **rootfs,
                      uint32_t *mnt_flags, const char **why)
 {
@@ -59,7 +84,21 @@ static int make_root(struct kernel *k, int gofer_fd, struct vfs_filesystem **roo
             return err;
         }
         k->gofer = c; /* outlives the filesystem: the Sentry's whole life */
-        *mnt_flags = VFS_MNT_RDONLY;
+        boot_goferfs_reclaim(k, *rootfs);
+        struct vfs_filesystem *upper;
+        struct tmpfs_opts uo = {.root_mode = 0755};
+        err = tmpfs_create(k->memfile, &uo, &upper);
+        if (err) {
+            vfs_fs_put(*rootfs);
+            *why = "cannot create the root overlay's upper tmpfs";
+            return err;
+        }
+        err = overlay_create(*rootfs, upper, rootfs);
+        if (err) {
+            *why = "cannot create the root overlay";
+            return err;
+        }
+        *mnt_flags = 0;
         return 0;
     }
     struct tmpfs_opts o = {.root_mode = 0755};
@@ -70,8 +109,6 @@ static int make_root(struct kernel *k, int gofer_fd, struct vfs_filesystem **roo
     return err;
 }
 
-/* Either way /tmp is a tmpfs of its own, as on most Linux systems, living in
- * the memory file and vanishing with the sandbox. */
 int boot_build_mounts(struct kernel *k, int gofer_fd, const char **why)
 {
     struct vfs_filesystem *rootfs;
@@ -108,6 +145,12 @@ int boot_build_mounts(struct kernel *k, int gofer_fd, const char **why)
         err = boot_mount_sys(k, &ctx, why);
     if (err)
         return err;
+    /* A writable root (the overlay, or the --no-gofer tmpfs) holds /tmp as
+     * it is, as a container's does: programs run from the host's /tmp keep
+     * working, and writes there land in the overlay's memory. A read-only
+     * root gets a tmpfs there so that programs have somewhere to write. */
+    if (!(mnt_flags & VFS_MNT_RDONLY))
+        return 0;
     err = boot_mount_tmpfs(k, &ctx, "/tmp", 01777, VFS_MNT_NOSUID | VFS_MNT_NODEV);
     if (missing(err))
         return 0; /* a root without /tmp keeps it that way */

@@ -22,6 +22,18 @@ int boot_mount_fs(const struct vfs_walk_ctx *ctx, const char *path, struct vfs_f
 int boot_mount_tmpfs(struct kernel *k, const struct vfs_walk_ctx *ctx, const char *path,
                      uint32_t mode, uint32_t mnt_flags);
 
+/* A --volume: the tree its Gofer serves, mounted at v->guest, whose
+ * missing directories are created first (in the writable root), as runc
+ * creates mount points. The destination is resolved in the sandbox's own
+ * tree, so a symlink there can only lead elsewhere inside the sandbox. */
+struct sentry_volume;
+int boot_mount_volume(struct kernel *k, const struct sentry_volume *v, const char **why);
+
+/* Registers a goferfs so that a full Gofer node table makes the Sentry drop
+ * unused cached dentries (of every mount, and of fs itself) and retry. fs
+ * must live as long as the Sentry. */
+void boot_goferfs_reclaim(struct kernel *k, struct vfs_filesystem *fs);
+
 /* The special filesystems (mount_dev.c, mount_proc.c, mount_sys.c). Each
  * returns 0 when the root has no such directory. */
 int boot_mount_dev(struct kernel *k, const struct vfs_walk_ctx *ctx, const char **why);

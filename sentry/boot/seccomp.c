@@ -103,9 +103,11 @@ static const struct {
     {SCMP_SYS(ptrace), 0, PTRACE_SETFPREGS},
     {SCMP_SYS(ptrace), 0, PTRACE_GETSIGINFO},
     {SCMP_SYS(ptrace), 0, PTRACE_SETOPTIONS},
-    /* Terminal queries on the guest's stdio only. */
+    /* Terminal queries on the guest's stdio only, and how many bytes wait
+     * on a stdin pipe or terminal (FIONREAD changes nothing). */
     {SCMP_SYS(ioctl), 1, TCGETS},
     {SCMP_SYS(ioctl), 1, TIOCGWINSZ},
+    {SCMP_SYS(ioctl), 1, FIONREAD},
     /* New stubs: a plain fork-like clone, nothing shared, no namespaces. */
     {SCMP_SYS(clone), 0, SIGCHLD},
     /* The stub's death signal is all prctl may set. */
@@ -133,7 +135,7 @@ static int add(scmp_filter_ctx f, int nr, unsigned cnt, const struct scmp_arg_cm
     return seccomp_rule_add_array(f, SCMP_ACT_ALLOW, nr, cnt, cmp);
 }
 
-int sentry_install_seccomp(bool debug, int gofer_fd, const char **why)
+int sentry_install_seccomp(bool debug, const int *gofer_fds, size_t ngofers, const char **why)
 {
     if (debug) {
         struct sigaction sa;
@@ -154,9 +156,9 @@ int sentry_install_seccomp(bool debug, int gofer_fd, const char **why)
         struct scmp_arg_cmp c = {allow_if[i].arg, SCMP_CMP_EQ, allow_if[i].value, 0};
         err = add(f, allow_if[i].nr, 1, &c);
     }
-    /* Messages to the Gofer, and the fds it donates, on its socket only. */
-    if (!err && gofer_fd >= 0) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)gofer_fd);
+    /* Messages to the Gofers, and the fds they donate, on their sockets only. */
+    for (size_t i = 0; !err && i < ngofers; i++) {
+        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)gofer_fds[i]);
         err = add(f, SCMP_SYS(sendmsg), 1, &c);
         if (!err)
             err = add(f, SCMP_SYS(recvmsg), 1, &c);

@@ -4,9 +4,19 @@
 #define MOAT_SENTRY_BOOT_SENTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "platform/platform.h"
+
+/* Each volume costs a Gofer process and a socket. */
+#define SENTRY_MAX_VOLUMES 64
+
+struct sentry_volume {
+    int gofer_fd;      /* the Sentry's end of this volume's Gofer socket */
+    const char *guest; /* where it appears in the sandbox (absolute) */
+    bool readonly;
+};
 
 struct sentry_config {
     enum platform_kind platform;
@@ -23,7 +33,10 @@ struct sentry_config {
     /* Bit n: fd n (0-2) was closed when moat started; the guest gets it
      * closed too, whatever the front end put there to keep the number. */
     unsigned stdio_closed;
-    int gofer_fd;    /* the Sentry's end of the Gofer socket; -1: no Gofer */
+    int gofer_fd; /* the Sentry's end of the Gofer socket; -1: no Gofer */
+    /* --volume bind mounts, each served by a Gofer of its own. */
+    const struct sentry_volume *volumes;
+    size_t nvolumes;
     const char *cwd; /* the front end's cwd: kept if it exists in the sandbox */
 };
 
@@ -45,7 +58,7 @@ __attribute__((noreturn)) void sentry_main(const struct sentry_config *cfg);
  * *why naming the step that failed. */
 int sentry_confine_fs(const char **why);
 int sentry_drop_caps(const char **why);
-/* gofer_fd: the only fd sendmsg/recvmsg may use (-1: none). */
-int sentry_install_seccomp(bool debug, int gofer_fd, const char **why);
+/* gofer_fds: the only fds sendmsg/recvmsg may use. */
+int sentry_install_seccomp(bool debug, const int *gofer_fds, size_t ngofers, const char **why);
 
 #endif

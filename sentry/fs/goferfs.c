@@ -19,6 +19,7 @@
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "gofer/client.h"
+#include "sentry/fs/gofer_pagecache.h"
 #include "sentry/fs/goferfs.h"
 
 struct goferfs {
@@ -26,7 +27,21 @@ struct goferfs {
     struct gofer_client *c;
     bool readonly;
     int64_t ttl_ns;
+    /* Called when the Gofer's node table is full (ENFILE), to let go of
+     * cached dentries and so of the nodes their inodes hold. */
+    void (*reclaim)(void *arg);
+    void *reclaim_arg;
 };
+
+/* A node-allocating request failed with ENFILE: reclaim once and say
+ * whether to retry. */
+static bool reclaim_nodes(struct goferfs *fs, int err)
+{
+    if (err != -ABI_ENFILE || !fs->reclaim)
+        return false;
+    fs->reclaim(fs->reclaim_arg);
+    return true;
+}
 
 struct gnode {
     struct vfs_inode vfs;
@@ -42,6 +57,8 @@ struct gnode {
     char *target; /* symlink target, read once: a symlink never changes */
     size_t target_len;
     bool is_root;
+    /* Shared mappings' pages (gofer_pagecache.h); NULL until first mapped. */
+    struct gofer_pagecache *cache;
 };
 
 static const struct vfs_inode_ops goferfs_inode_ops;
@@ -147,6 +164,7 @@ static void goferfs_evict(struct vfs_inode *ino)
     if (n->created_fd >= 0)
         close(n->created_fd);
     free(n->target);
+    gofer_pagecache_free(n->cache);
     free(n);
 }
 
@@ -161,6 +179,8 @@ static int goferfs_lookup(struct vfs_inode *dir, const char *name, struct vfs_in
     struct gofer_node gn;
     uint32_t walked = 0, stop = 0;
     int err = gofer_client_walk(fs->c, gnode(dir)->id, names, 1, &gn, &walked, &stop);
+    if (reclaim_nodes(fs, err))
+        err = gofer_client_walk(fs->c, gnode(dir)->id, names, 1, &gn, &walked, &stop);
     if (err)
         return err;
     if (walked == 0)
@@ -411,6 +431,8 @@ static int goferfs_setattr(struct vfs_inode *ino, const struct vfs_setattr *a)
     while (err && next_link(gnode(ino), err));
     if (!err)
         apply_gofer_stat(gnode(ino), &st);
+    if (!err && (a->mask & VFS_ATTR_SIZE) && gnode(ino)->cache)
+        gofer_pagecache_truncate(gnode(ino)->cache, (uint64_t)a->size);
     return err;
 }
 
@@ -426,9 +448,26 @@ static int64_t host_ret(int64_t r)
     return r < 0 ? -errno : r;
 }
 
+/* While shared mappings cache pages of the file, those are newer than the
+ * host's. */
+static void cache_read(struct vfs_file *f, void *buf, int64_t r, int64_t off)
+{
+    struct gofer_pagecache *pc = gnode(vfs_file_inode(f))->cache;
+    if (pc && r > 0)
+        gofer_pagecache_read(pc, buf, (uint64_t)r, (uint64_t)off);
+}
+
+static void cache_write(struct vfs_file *f, const void *buf, int64_t r, int64_t off)
+{
+    struct gofer_pagecache *pc = gnode(vfs_file_inode(f))->cache;
+    if (pc && r > 0)
+        gofer_pagecache_write(pc, buf, (uint64_t)r, (uint64_t)off);
+}
+
 static int64_t reg_read(struct vfs_file *f, void *buf, size_t n)
 {
     int64_t r = host_ret(pread(host_fd(f), buf, n, f->pos));
+    cache_read(f, buf, r, f->pos);
     if (r > 0)
         f->pos += r;
     return r;
@@ -436,7 +475,9 @@ static int64_t reg_read(struct vfs_file *f, void *buf, size_t n)
 
 static int64_t reg_pread(struct vfs_file *f, void *buf, size_t n, int64_t off)
 {
-    return host_ret(pread(host_fd(f), buf, n, off));
+    int64_t r = host_ret(pread(host_fd(f), buf, n, off));
+    cache_read(f, buf, r, off);
+    return r;
 }
 
 static int64_t reg_write(struct vfs_file *f, const void *buf, size_t n)
@@ -448,16 +489,19 @@ static int64_t reg_write(struct vfs_file *f, const void *buf, size_t n)
         r = host_ret(write(fd, buf, n));
         if (r >= 0) {
             off_t at = lseek(fd, 0, SEEK_CUR);
-            if (at >= 0)
+            if (at >= 0) {
                 f->pos = at;
+                cache_write(f, buf, r, at - r);
+            }
         }
     } else {
         r = host_ret(pwrite(fd, buf, n, f->pos));
+        cache_write(f, buf, r, f->pos);
         if (r > 0)
             f->pos += r;
     }
     if (r > 0)
-        mark_stale(f->dentry->inode);
+        mark_stale(vfs_file_inode(f));
     return r;
 }
 
@@ -465,8 +509,15 @@ static int64_t reg_pwrite(struct vfs_file *f, const void *buf, size_t n, int64_t
 {
     /* On an O_APPEND fd the host appends, as Linux does for the guest. */
     int64_t r = host_ret(pwrite(host_fd(f), buf, n, off));
+    if (r > 0 && !(f->flags & ABI_O_APPEND))
+        cache_write(f, buf, r, off);
+    else if (r > 0 && gnode(vfs_file_inode(f))->cache) {
+        off_t end = lseek(host_fd(f), 0, SEEK_END);
+        if (end >= r)
+            cache_write(f, buf, r, end - r);
+    }
     if (r > 0)
-        mark_stale(f->dentry->inode);
+        mark_stale(vfs_file_inode(f));
     return r;
 }
 
@@ -504,14 +555,35 @@ static int reg_stat(struct vfs_file *f, struct abi_stat *st)
     struct stat hs;
     if (fstat(host_fd(f), &hs) < 0)
         return -errno;
-    apply_host_stat(gnode(f->dentry->inode), &hs);
-    vfs_inode_stat(f->dentry->inode, st);
+    apply_host_stat(gnode(vfs_file_inode(f)), &hs);
+    vfs_inode_stat(vfs_file_inode(f), st);
     return 0;
 }
 
 static int reg_fsync(struct vfs_file *f)
 {
+    struct gofer_pagecache *pc = gnode(vfs_file_inode(f))->cache;
+    int r = pc ? gofer_pagecache_sync(pc) : 0;
+    if (r)
+        return r;
     return fsync(host_fd(f)) < 0 ? -errno : 0;
+}
+
+static int reg_mmap(struct vfs_file *f, bool shared, struct mm_fpages **pages)
+{
+    /* Private mappings read through pread, which sees the cache. */
+    *pages = NULL;
+    if (!shared)
+        return 0;
+    struct gnode *n = gnode(vfs_file_inode(f));
+    if (!n->cache && !(n->cache = gofer_pagecache_new()))
+        return -ABI_ENOMEM;
+    uint32_t acc = f->flags & ABI_O_ACCMODE;
+    int r = gofer_pagecache_attach(n->cache, f, host_fd(f), acc == ABI_O_RDWR);
+    if (r)
+        return r;
+    *pages = gofer_pagecache_fpages(n->cache);
+    return 0;
 }
 
 static void reg_release(struct vfs_file *f)
@@ -550,7 +622,7 @@ static int64_t dir_lseek(struct vfs_file *f, int64_t off, int whence)
 
 static int dir_stat(struct vfs_file *f, struct abi_stat *st)
 {
-    struct vfs_inode *ino = f->dentry->inode;
+    struct vfs_inode *ino = vfs_file_inode(f);
     int err = goferfs_getattr(ino);
     if (!err)
         vfs_inode_stat(ino, st);
@@ -559,13 +631,13 @@ static int dir_stat(struct vfs_file *f, struct abi_stat *st)
 
 static int dir_fsync(struct vfs_file *f)
 {
-    struct vfs_inode *ino = f->dentry->inode;
+    struct vfs_inode *ino = vfs_file_inode(f);
     return gofer_client_fsync(fs_of(ino)->c, gnode(ino)->id, 0);
 }
 
 static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
 {
-    struct vfs_inode *ino = f->dentry->inode;
+    struct vfs_inode *ino = vfs_file_inode(f);
     struct gnode *d = gnode(ino);
     uint64_t next;
     int got = gofer_client_getdents64(fs_of(ino)->c, d->id, (uint64_t)f->pos, vbuf, n, &next);
@@ -595,7 +667,26 @@ static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
     return got;
 }
 
+/* fallocate goes through the Gofer, which reopens the node for writing:
+ * the Sentry's seccomp filter need not allow fallocate on donated fds. */
+static int reg_allocate(struct vfs_file *f, int mode, int64_t off, int64_t len)
+{
+    struct vfs_inode *ino = vfs_file_inode(f);
+    /* Shared mappings' pages: the host gets them first, and they are read
+     * again after the host changed. */
+    struct gofer_pagecache *pc = gnode(ino)->cache;
+    if (pc)
+        (void)gofer_pagecache_sync(pc);
+    int err = gofer_client_allocate(fs_of(ino)->c, gnode(ino)->id, (uint32_t)mode, (uint64_t)off,
+                                    (uint64_t)len);
+    if (pc && !err)
+        gofer_pagecache_refresh(pc);
+    mark_stale(ino);
+    return err;
+}
+
 static const struct vfs_file_ops goferfs_reg_ops = {
+    .allocate = reg_allocate,
     .read = reg_read,
     .write = reg_write,
     .pread = reg_pread,
@@ -604,6 +695,7 @@ static const struct vfs_file_ops goferfs_reg_ops = {
     .stat = reg_stat,
     .release = reg_release,
     .fsync = reg_fsync,
+    .mmap = reg_mmap,
 };
 
 static const struct vfs_file_ops goferfs_dir_ops = {
@@ -698,7 +790,39 @@ static int goferfs_open(struct vfs_inode *ino, struct vfs_file *f)
     return 0;
 }
 
+/* Extended attributes are the Gofer's, which serves user.* only (see
+ * docs/security.md): the other namespaces are the host's to decide. */
+static int64_t goferfs_getxattr(struct vfs_inode *ino, const char *name, void *buf, size_t size)
+{
+    return gofer_client_getxattr(fs_of(ino)->c, gnode(ino)->id, name, buf, size);
+}
+
+static int goferfs_setxattr(struct vfs_inode *ino, const char *name, const void *value, size_t size,
+                            int flags)
+{
+    int err =
+        gofer_client_setxattr(fs_of(ino)->c, gnode(ino)->id, name, value, size, (uint32_t)flags);
+    mark_stale(ino);
+    return err;
+}
+
+static int64_t goferfs_listxattr(struct vfs_inode *ino, char *buf, size_t size)
+{
+    return gofer_client_listxattr(fs_of(ino)->c, gnode(ino)->id, buf, size);
+}
+
+static int goferfs_removexattr(struct vfs_inode *ino, const char *name)
+{
+    int err = gofer_client_removexattr(fs_of(ino)->c, gnode(ino)->id, name);
+    mark_stale(ino);
+    return err;
+}
+
 static const struct vfs_inode_ops goferfs_inode_ops = {
+    .getxattr = goferfs_getxattr,
+    .setxattr = goferfs_setxattr,
+    .listxattr = goferfs_listxattr,
+    .removexattr = goferfs_removexattr,
     .lookup = goferfs_lookup,
     .create = goferfs_create_op,
     .mkdir = goferfs_mkdir,
@@ -783,4 +907,10 @@ int goferfs_create(struct gofer_client *c, bool readonly, struct vfs_filesystem 
 void goferfs_set_attr_ttl_ms(struct vfs_filesystem *fs, uint32_t ms)
 {
     ((struct goferfs *)fs)->ttl_ns = (int64_t)ms * 1000000;
+}
+
+void goferfs_set_reclaim(struct vfs_filesystem *fs, void (*reclaim)(void *arg), void *arg)
+{
+    ((struct goferfs *)fs)->reclaim = reclaim;
+    ((struct goferfs *)fs)->reclaim_arg = arg;
 }

@@ -89,6 +89,10 @@ static int hostfd_ioctl(struct vfs_file *f, uint32_t req, void *arg, size_t len)
         if (len != sizeof(struct abi_winsize))
             return -EINVAL;
         break;
+    case ABI_FIONREAD: /* a pipe or terminal on stdin: what is waiting */
+        if (len != sizeof(int))
+            return -EINVAL;
+        break;
     default:
         return -ENOTTY;
     }

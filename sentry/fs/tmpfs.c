@@ -11,6 +11,7 @@
 
 #include "abi/errno.h"
 #include "abi/flags.h"
+#include "sentry/fs/mem_xattr.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 
@@ -55,8 +56,10 @@ struct tnode {
     /* regular files */
     struct tpage *pages;
     size_t npages, cap;
+    struct mm_fpages *fpages; /* what mmap maps: the pages above; NULL until mapped */
     /* symlinks */
     char *target;
+    struct mem_xattrs xattrs;
 };
 
 static const struct vfs_inode_ops tmpfs_inode_ops;
@@ -143,7 +146,9 @@ static void node_free(struct tnode *n)
     struct tmpfs *fs = fs_of(n);
     pages_free_from(n, 0);
     free(n->pages);
+    mm_fpages_destroy(n->fpages);
     free(n->target);
+    mem_xattr_free(&n->xattrs);
     for (struct tdirent *e = n->head, *next; e; e = next) {
         next = e->next;
         free(e->name);
@@ -374,8 +379,11 @@ static int tmpfs_link(struct vfs_inode *vdir, const char *name, struct vfs_inode
     struct tnode *dir = node(vdir);
     if (target->nlink >= TMPFS_LINK_MAX)
         return -ABI_EMLINK;
-    if (target->nlink == 0)
-        return -ABI_ENOENT; /* linking an unlinked open file back in */
+    /* Linking an unlinked open file back in is refused, an O_TMPFILE file
+     * opened without O_EXCL excepted. */
+    if (target->nlink == 0 && !(target->flags & VFS_INODE_LINKABLE))
+        return -ABI_ENOENT;
+    target->flags &= ~(uint32_t)VFS_INODE_LINKABLE;
     if (dir_find(dir, name))
         return -ABI_EEXIST;
     struct tdirent *e = dirent_new(dir, name, node(target));
@@ -628,6 +636,9 @@ static void data_truncate(struct tnode *n, int64_t size)
 {
     if (size < n->vfs.size) {
         uint64_t keep = (uint64_t)((size + PAGE - 1) / PAGE);
+        /* Mappings must let go of the pages before they are reused. */
+        if (n->fpages)
+            mm_fpages_truncate(n->fpages, (uint64_t)size);
         pages_free_from(n, page_pos(n, keep));
         /* The cut page's tail must read as zeros if the file grows again. */
         char *last = size % PAGE ? page_ptr(n, (uint64_t)(size / PAGE)) : NULL;
@@ -668,7 +679,7 @@ static int tmpfs_setattr(struct vfs_inode *ino, const struct vfs_setattr *a)
 
 static struct tnode *file_node(struct vfs_file *f)
 {
-    return node(f->dentry->inode);
+    return node(vfs_file_inode(f));
 }
 
 static int64_t reg_read(struct vfs_file *f, void *buf, size_t n)
@@ -769,7 +780,7 @@ static int64_t any_lseek(struct vfs_file *f, int64_t off, int whence)
 
 static int any_stat(struct vfs_file *f, struct abi_stat *st)
 {
-    vfs_inode_stat(f->dentry->inode, st);
+    vfs_inode_stat(vfs_file_inode(f), st);
     return 0;
 }
 
@@ -840,7 +851,112 @@ static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
     return (int64_t)used;
 }
 
+/* ---- mmap: shared mappings map the file's own pages ---- */
+
+static int64_t map_page(void *owner, struct mm_memfile *mf, uint64_t off, bool write)
+{
+    (void)mf; /* the Sentry has one memory file: the one the pages are in */
+    (void)write;
+    struct tnode *n = owner;
+    if (off >= (uint64_t)n->vfs.size)
+        return -ABI_EIO;
+    int err = 0;
+    if (!page_get(n, off / MM_PAGE_SIZE, &err))
+        return err;
+    return (int64_t)n->pages[page_pos(n, off / MM_PAGE_SIZE)].off;
+}
+
+static uint64_t map_size(void *owner)
+{
+    struct tnode *n = owner;
+    return (uint64_t)n->vfs.size;
+}
+
+static const struct mm_fpages_ops tmpfs_fpages_ops = {
+    .page = map_page,
+    .size = map_size,
+};
+
+static int reg_mmap(struct vfs_file *f, bool shared, struct mm_fpages **pages)
+{
+    /* Private mappings get the pages too: truncation finds them through it. */
+    (void)shared;
+    struct tnode *n = file_node(f);
+    if (!n->fpages && !(n->fpages = mm_fpages_create(&tmpfs_fpages_ops, n)))
+        return -ABI_ENOMEM;
+    *pages = n->fpages;
+    return 0;
+}
+
+/* Give back page i of n's list. */
+static void page_drop(struct tnode *n, size_t i)
+{
+    struct tmpfs *fs = fs_of(n);
+    mm_memfile_free(fs->mf, n->pages[i].off, MM_PAGE_SIZE);
+    memmove(&n->pages[i], &n->pages[i + 1], (n->npages - i - 1) * sizeof(n->pages[0]));
+    n->npages--;
+    fs->used_pages--;
+    n->vfs.blocks = (int64_t)n->npages * (PAGE / 512);
+}
+
+/* Zero [off, end): whole pages go back to the memory file, the partial
+ * pages at either edge are cleared. */
+static void punch_hole(struct tnode *n, int64_t off, int64_t end)
+{
+    /* Mappings must let go of the pages before they are reused. */
+    if (n->fpages && end > off)
+        mm_fpages_punch(n->fpages, (uint64_t)off, (uint64_t)(end - off));
+    for (int64_t pos = off; pos < end;) {
+        int64_t in = pos % PAGE, chunk = PAGE - in < end - pos ? PAGE - in : end - pos;
+        uint64_t idx = (uint64_t)(pos / PAGE);
+        if (chunk == PAGE) {
+            size_t i = page_pos(n, idx);
+            if (i < n->npages && n->pages[i].idx == idx)
+                page_drop(n, i);
+        } else {
+            char *p = page_ptr(n, idx);
+            if (p)
+                memset(p + in, 0, (size_t)chunk);
+        }
+        pos += chunk;
+    }
+}
+
+/* tmpfs allocates and punches holes, as Linux's does; other modes are not
+ * supported (EOPNOTSUPP, also as on Linux). */
+static int reg_allocate(struct vfs_file *f, int mode, int64_t off, int64_t len)
+{
+    struct tnode *n = file_node(f);
+    if (mode & ~(ABI_FALLOC_FL_KEEP_SIZE | ABI_FALLOC_FL_PUNCH_HOLE))
+        return -ABI_EOPNOTSUPP;
+    int64_t end = off + len;
+    if (mode & ABI_FALLOC_FL_PUNCH_HOLE) {
+        punch_hole(n, off, end < n->vfs.size ? end : n->vfs.size);
+        touch_mc(n);
+        return 0;
+    }
+    uint64_t first = (uint64_t)(off / PAGE), last = (uint64_t)((end - 1) / PAGE), missing = 0;
+    for (uint64_t idx = first; idx <= last; idx++) {
+        if (!page_ptr(n, idx))
+            missing++;
+    }
+    struct tmpfs *fs = fs_of(n);
+    /* All or nothing: a failed fallocate leaves no pages behind. */
+    if (missing > fs->max_pages - fs->used_pages)
+        return -ABI_ENOSPC;
+    for (uint64_t idx = first; idx <= last; idx++) {
+        int err = 0;
+        if (!page_get(n, idx, &err))
+            return err ? err : -ABI_ENOSPC;
+    }
+    if (!(mode & ABI_FALLOC_FL_KEEP_SIZE) && end > n->vfs.size)
+        n->vfs.size = end;
+    touch_c(n);
+    return 0;
+}
+
 static const struct vfs_file_ops tmpfs_reg_file_ops = {
+    .allocate = reg_allocate,
     .read = reg_read,
     .write = reg_write,
     .pread = reg_pread,
@@ -848,6 +964,7 @@ static const struct vfs_file_ops tmpfs_reg_file_ops = {
     .lseek = any_lseek,
     .stat = any_stat,
     .fsync = any_fsync,
+    .mmap = reg_mmap,
 };
 
 static const struct vfs_file_ops tmpfs_dir_file_ops = {
@@ -877,7 +994,50 @@ static int tmpfs_open(struct vfs_inode *ino, struct vfs_file *f)
     }
 }
 
+static int64_t tmpfs_getxattr(struct vfs_inode *ino, const char *name, void *buf, size_t size)
+{
+    return mem_xattr_get(&node(ino)->xattrs, name, buf, size);
+}
+
+/* user.*, trusted.* and security.* are stored; system.* would be POSIX
+ * ACLs, which moat's tmpfs does not have. */
+static int tmpfs_setxattr(struct vfs_inode *ino, const char *name, const void *value, size_t size,
+                          int flags)
+{
+    if (strncmp(name, "system.", 7) == 0)
+        return -ABI_EOPNOTSUPP;
+    return mem_xattr_set(&node(ino)->xattrs, name, value, size, flags);
+}
+
+static int64_t tmpfs_listxattr(struct vfs_inode *ino, char *buf, size_t size)
+{
+    return mem_xattr_list(&node(ino)->xattrs, buf, size);
+}
+
+static int tmpfs_removexattr(struct vfs_inode *ino, const char *name)
+{
+    return mem_xattr_remove(&node(ino)->xattrs, name);
+}
+
+static int tmpfs_tmpfile(struct vfs_inode *dir, uint32_t mode, uint32_t uid, uint32_t gid,
+                         struct vfs_inode **out)
+{
+    struct tnode *n;
+    int err = node_new(fs_of(node(dir)), ABI_S_IFREG | (mode & 07777), uid, gid, &n);
+    if (err)
+        return err;
+    if (!(mode & VFS_TMPFILE_EXCL))
+        n->vfs.flags |= VFS_INODE_LINKABLE;
+    *out = &n->vfs;
+    return 0;
+}
+
 static const struct vfs_inode_ops tmpfs_inode_ops = {
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
+    .tmpfile = tmpfs_tmpfile,
     .lookup = tmpfs_lookup,
     .create = tmpfs_create_op,
     .mkdir = tmpfs_mkdir,

@@ -65,3 +65,28 @@ void kernel_report_enosys(struct kernel *k, long nr)
     else
         kernel_log(k, "moat: unknown syscall number: returning ENOSYS\n");
 }
+
+struct task *kernel_task_lookup(struct kernel *k, int pid)
+{
+    struct task *t = k->init;
+    return (t && !t->exited && t->pid == pid) ? t : NULL;
+}
+
+int kernel_for_each_thread_group(struct kernel *k, int (*fn)(void *arg, struct task *t), void *arg)
+{
+    if (k->init && !k->init->exited)
+        return fn(arg, k->init);
+    return 0;
+}
+
+static _Thread_local struct task *current_task;
+
+struct task *kernel_current(void)
+{
+    return current_task;
+}
+
+void kernel_set_current(struct task *t)
+{
+    current_task = t;
+}

@@ -25,6 +25,22 @@ struct mm_memfile;
 struct vfs_fdtable;
 struct gofer_client;
 
+/* What the Sentry learns about its host before confinement, for /proc
+ * (sentry/boot/host_info.c fills it). */
+struct kernel_host_info {
+    char *cpuinfo;         /* the host's first /proc/cpuinfo block, or NULL */
+    uint64_t mem_total_kb; /* the host's MemTotal (0: unknown) */
+    char boot_id[37];      /* the sandbox's own random UUID, as Linux prints it */
+    int64_t boot_mono_ns;  /* CLOCK_MONOTONIC at the sandbox's boot: its uptime 0 */
+    int64_t boot_real_s;   /* CLOCK_REALTIME seconds then (/proc/stat btime) */
+};
+
+/* The kernel moat claims to be (uname(2), /proc/version, osrelease): a
+ * current 6.x release, since programs and test suites switch features off
+ * for old ones. */
+#define KERNEL_UTS_RELEASE "6.12.0-moat"
+#define KERNEL_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC Sun Nov 22 00:00:00 UTC 2026"
+
 struct kernel {
     struct platform *platform;
     struct mm_memfile *memfile;
@@ -48,6 +64,7 @@ struct kernel {
     /* Limits the first task starts with: the Sentry's own at start-up, as a
      * child of the front end would inherit them. */
     struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
+    struct kernel_host_info host;
 };
 
 struct task_creds {
@@ -102,6 +119,19 @@ void kernel_report_enosys(struct kernel *k, long nr);
 /* printf to the debug log (stderr unless --debug-log). */
 void kernel_log(struct kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- the kernel's tasks ----
+ * The one place that knows how tasks are kept: today a sandbox runs one
+ * thread group (k->init); issue 4's many tasks change only these. */
+/* The thread-group leader whose pid is pid, not yet exited; NULL if none. */
+struct task *kernel_task_lookup(struct kernel *k, int pid);
+/* Calls fn for each live thread group's leader in pid order; stops at the
+ * first non-zero return, which it returns. */
+int kernel_for_each_thread_group(struct kernel *k, int (*fn)(void *arg, struct task *t), void *arg);
+/* The task the calling Sentry thread runs (the caller of the syscall being
+ * handled; /proc/self names it), or NULL outside task_run. */
+struct task *kernel_current(void);
+void kernel_set_current(struct task *t);
+
 /* ---- tasks ---- */
 /* A new task with a fresh address space and the default creds and limits. */
 int task_create(struct kernel *k, struct task **out);
@@ -119,6 +149,22 @@ static inline bool kernel_access_ok(uint64_t addr, uint64_t len)
 {
     return len <= KERNEL_TASK_SIZE_MAX && addr <= KERNEL_TASK_SIZE_MAX - len;
 }
+
+/* ---- exec (exec.c) ---- */
+struct loader_result;
+struct loader_args;
+/* The loader arguments an exec by t gets: its credentials, the host CPU's
+ * hwcaps, the vDSO, its stack limit, a fresh layout seed. No interpreter
+ * callback. */
+void kernel_exec_args(struct task *t, const char *const *argv, const char *const *envp,
+                      const char *execfn, struct loader_args *la);
+/* Loads the program at path (resolved like execve's: from the task's cwd and
+ * root, "#!" scripts through their interpreter, a dynamic ELF with its
+ * interpreter) into the task's empty address space and sets its exe, comm
+ * and argument ranges. -errno with *why naming what failed; the address
+ * space may then hold partial mappings. */
+int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
+                     const char *const *envp, struct loader_result *res, const char **why);
 
 /* ---- a task's view of the filesystem ---- */
 

@@ -261,6 +261,7 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
 int task_run(struct task *t)
 {
     struct kernel *k = t->k;
+    kernel_set_current(t);
     while (!t->exited) {
         if (k->host_signal) {
             int sig = k->host_signal;

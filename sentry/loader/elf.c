@@ -65,7 +65,7 @@ static int check_ident(const unsigned char *h, int64_t n, const char **why)
         return -ABI_ENOEXEC;
     }
     if (n >= 2 && h[0] == '#' && h[1] == '!') {
-        *why = "not an ELF file: a #! script (scripts are not supported yet)";
+        *why = "not an ELF file: a #! script, which needs the sandbox's filesystem";
         return -ABI_ENOEXEC;
     }
     if (n < ABI_SELFMAG || memcmp(h, ABI_ELFMAG, ABI_SELFMAG) != 0) {

@@ -268,7 +268,7 @@ static int load_images(struct mm *mm, const struct loader_image *img,
         return r;
     if (mi->has_interp) {
         if (!args->open_interp) {
-            *why = "dynamically linked executables are not supported yet (no file-backed mmap)";
+            *why = "dynamically linked, with no filesystem to load its interpreter from";
             return -ABI_ENOEXEC;
         }
         r = args->open_interp(args->interp_arg, mi->interp, interp_img);

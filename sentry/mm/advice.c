@@ -72,8 +72,9 @@ static int advise(struct mm *mm, struct mm_vma *v, uint64_t start, uint64_t end,
         drop_pages(mm, v, start, end);
         return 0;
     case ABI_MADV_FREE:
-        /* Lazy freeing may keep or zero the pages; zeroing is simplest. */
-        if (shared)
+        /* Lazy freeing may keep or zero the pages; zeroing is simplest.
+         * Linux takes it for anonymous memory only. */
+        if (shared || v->obj->file)
             return -ABI_EINVAL;
         drop_pages(mm, v, start, end);
         return 0;
@@ -82,6 +83,10 @@ static int advise(struct mm *mm, struct mm_vma *v, uint64_t start, uint64_t end,
          * memory always may, whatever its current protections. */
         if (!shared)
             return -ABI_EINVAL;
+        /* Punching holes in a mapped file is not supported (Linux says so
+         * for filesystems without FALLOC_FL_PUNCH_HOLE). */
+        if (v->obj->file)
+            return -ABI_EOPNOTSUPP;
         /* Every mapper sees zeros; chunks stay, as other VMAs map them. */
         mm_memobj_zero(v->obj, v->off + (start - v->start), end - start);
         return 0;
@@ -205,6 +210,17 @@ int64_t mm_mincore(struct mm *mm, uint64_t addr, uint64_t len, uint64_t vec)
     return 0;
 }
 
+/* Writes back what [start, end) of v, a shared file mapping, dirtied. */
+static int sync_range(const struct mm_vma *v, uint64_t start, uint64_t end)
+{
+    const struct mm_memobj *o = v->obj;
+    if (!o->file || !o->shared || !o->file->pages || !o->file->pages->ops->sync)
+        return 0;
+    const struct mm_fpages *fp = o->file->pages;
+    int r = fp->ops->sync(fp->owner, v->off + (start - v->start), end - start);
+    return r < 0 ? -ABI_EIO : 0;
+}
+
 int64_t mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
 {
     if (flags & ~(ABI_MS_ASYNC | ABI_MS_INVALIDATE | ABI_MS_SYNC))
@@ -218,8 +234,13 @@ int64_t mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
         return -ABI_ENOMEM;
     if (end == addr)
         return 0;
-    /* Anonymous memory has nothing to write back: only holes matter. */
+    /* Anonymous memory has nothing to write back, and mappings are always
+     * coherent with the file (MS_INVALIDATE has nothing to do): MS_SYNC
+     * writes back what shared file mappings dirtied (MS_ASYNC too: Linux
+     * only starts the writeback, done at once here), then only holes
+     * matter. */
     bool hole = false;
+    int err = 0;
     for (uint64_t cur = addr;;) {
         const struct mm_vma *v = mm_vma_find_ge(&mm->vmas, cur);
         if (!v)
@@ -232,8 +253,14 @@ int64_t mm_msync(struct mm *mm, uint64_t addr, uint64_t len, int flags)
                 return -ABI_ENOMEM;
             hole = true;
         }
+        uint64_t seg_end = v->end < end ? v->end : end;
+        if (flags & (ABI_MS_SYNC | ABI_MS_ASYNC)) {
+            int r = sync_range(v, cur, seg_end);
+            if (r && !err)
+                err = r;
+        }
         cur = v->end;
         if (cur >= end)
-            return hole ? -ABI_ENOMEM : 0;
+            return hole ? -ABI_ENOMEM : err;
     }
 }

@@ -29,22 +29,18 @@ static unsigned char *translate(struct mm *mm, uint64_t addr, uint64_t max, enum
         *err = -ABI_EFAULT;
         return NULL;
     }
-    struct mm_chunk *c = mm_backing(mm, v, addr, acc != ACCESS_READ, err);
-    if (!c) {
+    struct mm_span sp;
+    *err = mm_backing(mm, v, addr, acc != ACCESS_READ, &sp);
+    if (*err) {
         if (*err == -ABI_EIO)
             *err = -ABI_EFAULT;
         return NULL;
     }
-    uint64_t off = v->off + (addr - v->start);
-    uint64_t n = MM_CHUNK_SIZE - off % MM_CHUNK_SIZE;
-    if (n > v->end - addr)
-        n = v->end - addr;
-    if (v->obj->shared && n > v->obj->size - off)
-        n = v->obj->size - off;
+    uint64_t n = sp.end - addr;
     if (n > max)
         n = max;
     *len = n;
-    return mm_memfile_ptr(mm->mf, c->file_off + off % MM_CHUNK_SIZE);
+    return mm_memfile_ptr(mm->mf, sp.mf_off + (addr - sp.start));
 }
 
 /* Whether [addr, addr + n) lies below max_addr without wrapping. */

@@ -50,25 +50,90 @@ struct mm_vma *mm_vma_for_access(struct mm *mm, uint64_t addr)
     return grow_stack(mm, i, addr);
 }
 
-struct mm_chunk *mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write, int *err)
+/* The chunk of an anonymous or private file object. */
+static int chunk_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write,
+                         struct mm_span *sp)
 {
+    struct mm_memobj *o = v->obj;
     uint64_t off = v->off + (addr - v->start);
-    /* As on Linux, a shared mapping grown by mremap ends where the memory
-     * created by mmap ends: beyond is SIGBUS. */
-    if (v->obj->shared && off >= v->obj->size) {
-        *err = -ABI_EIO;
-        return NULL;
+    uint64_t len = v->end - v->start;
+    uint64_t limit = UINT64_MAX; /* object offsets from here on are SIGBUS */
+    uint64_t size = 0;
+    if (o->file) {
+        /* Pages wholly past the end of the file are SIGBUS; the page
+         * holding the end reads as zeros after it. */
+        size = mm_file_size(o->file);
+        uint64_t fsize = mm_page_up(size);
+        uint64_t fo = mm_page_down(off) + o->file_delta;
+        if (fo >= fsize)
+            return -ABI_EIO;
+        if (fsize - fo < UINT64_MAX - off)
+            limit = mm_page_down(off) + (fsize - fo);
+    } else if (o->shared) {
+        /* As on Linux, a shared mapping grown by mremap ends where the
+         * memory created by mmap ends: beyond is SIGBUS. */
+        if (off >= o->size)
+            return -ABI_EIO;
+        limit = o->size;
     }
-    if (write && !v->obj->shared && !v->obj->written)
+    if (write && !o->shared && !o->written)
         mm_share_anon(mm, v);
+    o = v->obj;
     bool replaced = false;
     /* Writes through a shared object never copy: its chunks have one owner. */
-    struct mm_chunk *c = mm_memobj_chunk(v->obj, off, write && !v->obj->shared, &replaced);
+    struct mm_chunk *c = mm_memobj_chunk(o, off, write && !o->shared, &replaced);
     if (!c)
-        *err = -ABI_ENOMEM;
-    else if (replaced)
-        mm_stub_drop_chunk(mm, v->obj, off - off % MM_CHUNK_SIZE);
-    return c;
+        return -ABI_ENOMEM;
+    uint64_t cs = off - off % MM_CHUNK_SIZE;
+    if (replaced)
+        mm_stub_drop_chunk(mm, o, cs);
+    uint64_t s = cs > v->off ? cs : v->off;
+    uint64_t e = cs + MM_CHUNK_SIZE < v->off + len ? cs + MM_CHUNK_SIZE : v->off + len;
+    if (e > limit)
+        e = limit;
+    if (o->file) {
+        /* Only what this VMA maps: the chunk's other pages may belong to
+         * nobody, and reading them would cost host memory for nothing. */
+        int r = mm_file_fill(o, c, cs, (s - cs) / MM_PAGE_SIZE, (e - cs) / MM_PAGE_SIZE, size);
+        if (r)
+            return r;
+    }
+    sp->start = v->start + (s - v->off);
+    sp->end = v->start + (e - v->off);
+    sp->mf_off = c->file_off + (s - cs);
+    /* Copy-on-write: stay read-only until this object owns the chunk. And
+     * as Linux maps its zero page, stay read-only until the object is first
+     * written, so that its first write is seen (mm_share_anon). */
+    sp->cow = c->refs > 1 || (!o->shared && !o->written);
+    return 0;
+}
+
+/* A page of a file's shared pages. */
+static int page_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write,
+                        struct mm_span *sp)
+{
+    struct mm_fpages *fp = v->obj->file->pages;
+    uint64_t page = mm_page_down(addr);
+    uint64_t fo = v->off + (page - v->start);
+    if (fo >= mm_page_up(fp->ops->size(fp->owner)))
+        return -ABI_EIO;
+    int64_t r = fp->ops->page(fp->owner, mm->mf, fo, write);
+    if (r < 0)
+        return r == -ABI_ENOMEM ? -ABI_ENOMEM : -ABI_EIO;
+    sp->start = page;
+    sp->end = page + MM_PAGE_SIZE;
+    sp->mf_off = (uint64_t)r;
+    /* Pages of a cache that writes back are mapped writable only after a
+     * write fault has marked them dirty. */
+    sp->cow = !write && fp->ops->sync;
+    return 0;
+}
+
+int mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write, struct mm_span *sp)
+{
+    if (v->obj->file && v->obj->shared)
+        return page_backing(mm, v, addr, write, sp);
+    return chunk_backing(mm, v, addr, write, sp);
 }
 
 static int platform_prot(int prot)
@@ -94,33 +159,21 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec, int *si
         *si_code = ABI_SEGV_ACCERR;
         return -ABI_EFAULT;
     }
-    int err;
-    struct mm_chunk *c = mm_backing(mm, v, addr, write, &err);
-    if (!c) {
+    struct mm_span sp;
+    int err = mm_backing(mm, v, addr, write, &sp);
+    if (err) {
         if (err == -ABI_EIO)
             *si_code = ABI_BUS_ADRERR;
         return err;
     }
     if (!mm->as)
         return 0;
-
-    /* Map the whole chunk as far as this VMA covers it: one call for up to
-     * 64 KiB of neighbouring pages the guest will likely touch next. */
-    uint64_t len = v->end - v->start;
-    uint64_t off = v->off + (addr - v->start);
-    uint64_t cs = off - off % MM_CHUNK_SIZE, ce = cs + MM_CHUNK_SIZE;
-    uint64_t s = cs > v->off ? cs : v->off;
-    uint64_t e = ce < v->off + len ? ce : v->off + len;
-    if (v->obj->shared && e > v->obj->size)
-        e = v->obj->size;
+    /* One call for the whole span (up to 64 KiB of neighbouring pages the
+     * guest will likely touch next). */
     int prot = v->prot;
-    /* Copy-on-write: stay read-only until this object owns the chunk. And
-     * as Linux maps its zero page, stay read-only until the object is first
-     * written, so that its first write is seen (mm_share_anon). */
-    if ((prot & ABI_PROT_WRITE) && (c->refs > 1 || (!v->obj->shared && !v->obj->written)))
+    if ((prot & ABI_PROT_WRITE) && sp.cow)
         prot = (prot & ~ABI_PROT_WRITE) | ABI_PROT_READ; /* x86: writable means readable */
-    int r = platform_as_map(mm->as, v->start + (s - v->off), e - s, platform_prot(prot),
-                            c->file_off + (s - cs));
+    int r = platform_as_map(mm->as, sp.start, sp.end - sp.start, platform_prot(prot), sp.mf_off);
     if (r)
         return r;
     v->in_stub = true;

@@ -70,6 +70,9 @@ static bool private_alike(const struct mm_vma *a, const struct mm_vma *b)
 {
     if (a->end != b->start || a->obj->shared || b->obj->shared)
         return false;
+    /* File objects hold the file's data: never anyone else's offsets. */
+    if (a->obj->file || b->obj->file)
+        return false;
     if (a->prot != b->prot || a->flags != b->flags)
         return false;
     if (!a->name || !b->name)
@@ -79,7 +82,7 @@ static bool private_alike(const struct mm_vma *a, const struct mm_vma *b)
 
 static bool unwritten_sole(const struct mm_memobj *o)
 {
-    return !o->shared && !o->written && o->refs == 1;
+    return !o->shared && !o->written && o->refs == 1 && !o->file;
 }
 
 bool mm_take_offsets(struct mm *mm, struct mm_memobj *o, uint64_t off, uint64_t len)
@@ -162,7 +165,7 @@ size_t mm_merge_vma(struct mm *mm, size_t i)
  * page offsets that line up, and n has written memory. */
 static bool lends(const struct mm_vma *v, const struct mm_vma *n)
 {
-    if (n->obj->shared || !n->obj->written || n->flags != v->flags)
+    if (n->obj->shared || !n->obj->written || n->flags != v->flags || n->obj->file)
         return false;
     if (n->end == v->start)
         return n->off + (n->end - n->start) == v->off;
@@ -184,15 +187,9 @@ void mm_share_anon(struct mm *mm, struct mm_vma *v)
         give_way(mm, v, p->obj);
 }
 
-int mm_map_anon(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma_flags,
-                const char *name, uint64_t off)
+int mm_map_obj(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma_flags,
+               const char *name, struct mm_memobj *o, uint64_t off)
 {
-    bool shared = vma_flags & MM_VMA_SHARED;
-    if (shared)
-        off = 0;
-    struct mm_memobj *o = mm_memobj_create(mm->mf, shared, off, end - start);
-    if (!o)
-        return -ABI_ENOMEM;
     struct mm_vma *v = mm_vma_new(start, end, prot, vma_flags, name, o, off);
     if (!v) {
         mm_memobj_put(o);
@@ -206,6 +203,18 @@ int mm_map_anon(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma_f
     return 0;
 }
 
+int mm_map_anon(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma_flags,
+                const char *name, uint64_t off)
+{
+    bool shared = vma_flags & MM_VMA_SHARED;
+    if (shared)
+        off = 0;
+    struct mm_memobj *o = mm_memobj_create(mm->mf, shared, off, end - start);
+    if (!o)
+        return -ABI_ENOMEM;
+    return mm_map_obj(mm, start, end, prot, vma_flags, name, o, off);
+}
+
 int mm_grow_vma(struct mm *mm, struct mm_vma *v, uint64_t delta)
 {
     uint64_t len = v->end - v->start;
@@ -215,7 +224,16 @@ int mm_grow_vma(struct mm *mm, struct mm_vma *v, uint64_t delta)
         return 0;
     }
     /* Another VMA holds the object's next offsets: fresh memory instead, at
-     * the offsets Linux would give the grown part. */
+     * the offsets Linux would give the grown part (for a file, the file's
+     * next pages). */
+    struct mm_memobj *o = v->obj;
+    if (o->file) {
+        struct mm_memobj *n =
+            mm_memobj_create_file(mm->mf, false, v->off + len, delta, o->file, o->file_delta);
+        if (!n)
+            return -ABI_ENOMEM;
+        return mm_map_obj(mm, v->end, v->end + delta, v->prot, v->flags, v->name, n, v->off + len);
+    }
     return mm_map_anon(mm, v->end, v->end + delta, v->prot, v->flags, v->name, v->off + len);
 }
 
@@ -226,19 +244,12 @@ int mm_populate(struct mm *mm, uint64_t start, uint64_t end, bool write)
         if (!v || v->prot == ABI_PROT_NONE)
             return -ABI_ENOMEM;
         /* Only a write populate breaks copy-on-write sharing. */
-        int err;
-        struct mm_chunk *c = mm_backing(mm, v, a, write, &err);
-        if (!c)
+        struct mm_span sp;
+        int err = mm_backing(mm, v, a, write, &sp);
+        if (err)
             return err == -ABI_EIO ? -ABI_EFAULT : err;
-        uint64_t off = v->off + (a - v->start);
-        uint64_t next = a + (MM_CHUNK_SIZE - off % MM_CHUNK_SIZE);
-        if (next > v->end)
-            next = v->end;
-        if (v->obj->shared && next - a > v->obj->size - off)
-            next = a + (v->obj->size - off);
-        if (next > end)
-            next = end;
-        int r = mm_memfile_populate(mm->mf, c->file_off + off % MM_CHUNK_SIZE, next - a);
+        uint64_t next = sp.end < end ? sp.end : end;
+        int r = mm_memfile_populate(mm->mf, sp.mf_off + (a - sp.start), next - a);
         if (r)
             return r;
         a = next;

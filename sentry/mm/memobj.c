@@ -23,6 +23,38 @@ struct mm_memobj *mm_memobj_create(struct mm_memfile *mf, bool shared, uint64_t 
     return o;
 }
 
+struct mm_memobj *mm_memobj_create_file(struct mm_memfile *mf, bool shared, uint64_t base,
+                                        uint64_t len, struct mm_file *file, uint64_t delta)
+{
+    struct mm_memobj *o = mm_memobj_create(mf, shared, shared ? 0 : base, len);
+    if (!o)
+        return NULL;
+    if (shared)
+        o->size = UINT64_MAX;
+    /* Its contents are not zeros: it never gives way to a neighbour's
+     * object, and the stub may map it writable at once. */
+    o->written = true;
+    o->file = file;
+    o->file_delta = shared ? 0 : delta;
+    mm_file_get(file);
+    if (file->pages)
+        file->pages->nobjs++;
+    return o;
+}
+
+static void file_obj_gone(struct mm_file *file)
+{
+    struct mm_fpages *fp = file->pages;
+    if (fp && --fp->nobjs == 0) {
+        /* The last mapping went: dirty pages reach the file now. */
+        if (fp->ops->sync)
+            (void)fp->ops->sync(fp->owner, 0, UINT64_MAX);
+        if (fp->ops->unmapped)
+            fp->ops->unmapped(fp->owner);
+    }
+    mm_file_put(file);
+}
+
 void mm_memobj_get(struct mm_memobj *o)
 {
     o->refs++;
@@ -52,6 +84,8 @@ void mm_memobj_put(struct mm_memobj *o)
         return;
     mm_radix_walk(&o->chunks, 0, UINT64_MAX, put_chunk_cb, o);
     mm_radix_fini(&o->chunks);
+    if (o->file)
+        file_obj_gone(o->file);
     free(o);
 }
 
@@ -67,6 +101,7 @@ static struct mm_chunk *chunk_new(struct mm_memfile *mf)
     }
     c->file_off = (uint64_t)off;
     c->refs = 1;
+    c->filled = 0;
     return c;
 }
 
@@ -78,6 +113,7 @@ static struct mm_chunk *chunk_unshare(struct mm_memfile *mf, struct mm_chunk *c)
     if (!n)
         return NULL;
     memcpy(mm_memfile_ptr(mf, n->file_off), mm_memfile_ptr(mf, c->file_off), MM_CHUNK_SIZE);
+    n->filled = c->filled;
     chunk_put(mf, c);
     return n;
 }
@@ -146,6 +182,9 @@ static int discard_cb(void *arg, uint64_t key, void **slot)
         a->replaced = true;
     }
     mm_memfile_punch(o->mf, c->file_off + (s - cs), e - s);
+    /* A private file object reads the punched pages from the file again. */
+    for (uint64_t p = (s - cs) / MM_PAGE_SIZE; p < (e - cs) / MM_PAGE_SIZE; p++)
+        c->filled &= (uint16_t) ~(1u << p);
     return 0;
 }
 
@@ -208,6 +247,13 @@ struct mm_memobj *mm_memobj_clone(struct mm_memobj *o)
     if (!n)
         return NULL;
     n->written = o->written;
+    if (o->file) {
+        n->file = o->file;
+        n->file_delta = o->file_delta;
+        mm_file_get(o->file);
+        if (o->file->pages)
+            o->file->pages->nobjs++;
+    }
     if (mm_radix_walk(&o->chunks, 0, UINT64_MAX, clone_cb, n)) {
         mm_memobj_put(n);
         return NULL;

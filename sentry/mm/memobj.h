@@ -17,6 +17,12 @@
  * Shared objects (MAP_SHARED|MAP_ANONYMOUS) have no such rule: every VMA
  * mapping an offset sees the same memory, and the contents live as long as
  * the object does.
+ *
+ * File objects (see filemap.h) carry a file: a private one is a private
+ * object whose chunks start as copies of the file (file offset = object
+ * offset + file_delta; pages not yet filled are read in at first touch); a
+ * shared one has no chunks at all: its offsets are file offsets and its
+ * pages are the file's own (struct mm_fpages).
  */
 #ifndef MOAT_SENTRY_MM_MEMOBJ_H
 #define MOAT_SENTRY_MM_MEMOBJ_H
@@ -24,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sentry/mm/filemap.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/radix.h"
 
@@ -33,6 +40,9 @@
 struct mm_chunk {
     uint64_t file_off; /* MM_CHUNK_SIZE bytes of the memory file */
     uint32_t refs;     /* objects holding it; > 1 only after a copy-on-write clone */
+    /* Private file objects: one bit per page holding data (the file's, or
+     * writes); the others still have to be read from the file. */
+    uint16_t filled;
 };
 
 struct mm_memobj {
@@ -47,12 +57,20 @@ struct mm_memobj {
     uint64_t size;   /* shared objects: like a shmem file's size, fixed at mmap */
     struct mm_radix chunks;
     uint64_t nchunks;
+    struct mm_file *file; /* file objects: one reference; NULL for anonymous memory */
+    uint64_t file_delta;  /* file offset = object offset + file_delta (mod 2^64) */
 };
 
 /* A new object with one reference. A private object's first VMA gets offset
  * base (choose the VMA's address: it leaves room to grow down); a shared
  * one has offsets [0, len). NULL when out of memory. */
 struct mm_memobj *mm_memobj_create(struct mm_memfile *mf, bool shared, uint64_t base, uint64_t len);
+/* A file object with one reference, taking a new reference to file:
+ * private ones as above (file offset of base is base + delta), shared ones
+ * with offsets equal to file offsets (delta 0) and no size limit of their
+ * own (the file's size is checked at each fault). */
+struct mm_memobj *mm_memobj_create_file(struct mm_memfile *mf, bool shared, uint64_t base,
+                                        uint64_t len, struct mm_file *file, uint64_t delta);
 void mm_memobj_get(struct mm_memobj *o);
 void mm_memobj_put(struct mm_memobj *o);
 

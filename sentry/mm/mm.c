@@ -40,6 +40,7 @@ int mm_create(struct mm_memfile *mf, struct platform *p, struct platform_as *as,
                                                                    : mm->max_addr;
     mm->stack_limit = MM_DEFAULT_STACK_LIMIT;
     mm_vma_set_init(&mm->vmas);
+    mm_registry_add(mm);
     *out = mm;
     return 0;
 }
@@ -48,6 +49,7 @@ void mm_destroy(struct mm *mm)
 {
     if (!mm)
         return;
+    mm_registry_remove(mm);
     mm_vma_set_fini(&mm->vmas);
     free(mm->reserved);
     free(mm);
@@ -82,6 +84,13 @@ int mm_for_each_vma(struct mm *mm, int (*fn)(void *arg, const struct mm_vma_info
         const struct mm_vma *v = mm->vmas.v[i];
         struct mm_vma_info info = {
             .start = v->start, .end = v->end, .prot = v->prot, .flags = v->flags, .name = v->name};
+        const struct mm_file *f = v->obj->file;
+        if (f) {
+            info.name = f->name;
+            info.pgoff = v->off + v->obj->file_delta;
+            info.dev = f->dev;
+            info.ino = f->ino;
+        }
         int r = fn(arg, &info);
         if (r)
             return r;

@@ -48,6 +48,10 @@ struct mm;
 #define MM_VMA_DONTFORK   0x8
 #define MM_VMA_WIPEONFORK 0x10
 #define MM_VMA_DONTDUMP   0x20
+/* File mappings: Linux's VM_MAYWRITE / VM_MAYEXEC missing, so mprotect may
+ * not add the protection (EACCES). */
+#define MM_VMA_NOMAYWRITE 0x40
+#define MM_VMA_NOMAYEXEC  0x80
 
 /* as may be NULL (unit tests): nothing is then mapped in any stub. p may be
  * NULL too: the address space then ends at 0x7e0000000000 and has no
@@ -64,11 +68,79 @@ uint64_t mm_max_addr(const struct mm *mm);
 /* RLIMIT_STACK: how far a MM_VMA_GROWSDOWN VMA may grow (default 8 MiB). */
 void mm_set_stack_limit(struct mm *mm, uint64_t bytes);
 
+/* ---- mapped files ----
+ *
+ * mm knows nothing of the VFS: the caller describes an open file with these
+ * ops and an opaque handle (sentry/syscalls/sys_mm.c builds them from a
+ * vfs_file). Every VMA of a file mapping holds a reference to the handle,
+ * so the file stays open while mapped (Linux's vm_file). */
+struct mm_file_ops {
+    void (*get)(void *h);
+    void (*put)(void *h);
+    /* Up to len bytes at file offset off into buf (Sentry memory): a count,
+     * short only at end of file, or -errno. */
+    int64_t (*read)(void *h, void *buf, uint64_t len, uint64_t off);
+    uint64_t (*size)(void *h);
+};
+
+/* The pages of one file that MAP_SHARED mappings map directly, owned by the
+ * filesystem's inode (created when the file is first mapped shared, kept
+ * until the inode goes). The filesystem keeps the file's data, or a cache
+ * of it, in memory-file pages and hands them out through these ops; its
+ * read(2)/write(2) use the same pages, which is what keeps them coherent. */
+struct mm_fpages_ops {
+    /* The offset in mf (the memory file the mapper uses) of the file's
+     * page at byte offset off (page aligned), created when missing. write:
+     * a mapper is about to write it (a cache marks it dirty). -EIO when off
+     * is past the end of the file, other -errno (-ENOSPC, -ENOMEM) when no
+     * page can be had. */
+    int64_t (*page)(void *owner, struct mm_memfile *mf, uint64_t off, bool write);
+    uint64_t (*size)(void *owner);
+    /* Writes pages dirtied through mappings in [off, off + len) back to the
+     * file. NULL when the pages are the file's data (tmpfs). */
+    int (*sync)(void *owner, uint64_t off, uint64_t len);
+    /* No mapping uses the pages any more (NULL if nothing to do). */
+    void (*unmapped)(void *owner);
+};
+struct mm_fpages;
+struct mm_fpages *mm_fpages_create(const struct mm_fpages_ops *ops, void *owner);
+/* The inode is going: no mapping can remain, since mappings hold the file. */
+void mm_fpages_destroy(struct mm_fpages *fp);
+/* The mmap the pages were handed out for failed: if nothing maps them,
+ * their owner is told (ops->unmapped) as after a last munmap. */
+void mm_fpages_idle(struct mm_fpages *fp);
+/* Whether some mapping uses the pages (their memory must not be freed). */
+bool mm_fpages_mapped(const struct mm_fpages *fp);
+/* The file is about to shrink to size bytes: every address space drops its
+ * stub mappings of the file (shared, and private copies too) from the page
+ * after the new end, so the next access faults and sees SIGBUS as on Linux.
+ * Call before freeing the pages. */
+void mm_fpages_truncate(struct mm_fpages *fp, uint64_t size);
+/* Whole pages of [off, off + len) are about to be freed (a hole punched):
+ * shared mappings drop their stub mappings of them (the next access maps
+ * the new page); private copies stay, as on Linux. */
+void mm_fpages_punch(struct mm_fpages *fp, uint64_t off, uint64_t len);
+
+/* A file to map, as mmap's caller found it. */
+struct mm_file_desc {
+    const struct mm_file_ops *ops;
+    void *h;
+    bool mappable;           /* the file type supports mmap at all (else ENODEV) */
+    bool readable;           /* opened for reading (FMODE_READ) */
+    bool writable;           /* opened for writing (FMODE_WRITE) */
+    bool noexec;             /* on a noexec mount */
+    struct mm_fpages *pages; /* NULL: MAP_SHARED is ENODEV */
+    const char *name;        /* path for /proc/PID/maps (copied) */
+    uint64_t dev, ino;
+};
+
 /* Syscall-level operations: Linux semantics, return the result or -errno.
- * fd-backed mappings are not supported yet: mmap without MAP_ANONYMOUS
- * returns -ENODEV. */
+ * mm_mmap is for anonymous memory (without MAP_ANONYMOUS it checks the
+ * flags and returns -ENODEV); mm_mmap_file maps file (NULL: as mm_mmap). */
 int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags, int fd,
                 uint64_t off);
+int64_t mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+                     const struct mm_file_desc *file, uint64_t off);
 int64_t mm_munmap(struct mm *mm, uint64_t addr, uint64_t len);
 int64_t mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot);
 int64_t mm_mremap(struct mm *mm, uint64_t old_addr, uint64_t old_len, uint64_t new_len, int flags,
@@ -117,7 +189,7 @@ int mm_zero(struct mm *mm, uint64_t dst, size_t n);
 struct mm_vma_info {
     uint64_t start, end;
     int prot;
-    int flags; /* MM_VMA_* */
+    int flags;        /* MM_VMA_* */
     const char *name; /* file mappings: the file's path */
     /* File mappings: the file offset of start and the file's st_dev and
      * st_ino, as /proc/PID/maps shows them; all 0 for anonymous memory. */

@@ -32,6 +32,7 @@ struct mm {
     uint64_t brk_start, brk;
     uint64_t stack_limit;
     struct mm_vma_set vmas;
+    bool unregistered; /* not in the registry (filemap.c): no file mappings */
 };
 
 static inline uint64_t mm_page_down(uint64_t v)
@@ -116,9 +117,23 @@ int mm_change_vma(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma
  * down to it as Linux's fault handler does. NULL: nothing there. */
 struct mm_vma *mm_vma_for_access(struct mm *mm, uint64_t addr);
 
-/* Backing for the chunk holding addr in v, for a read or a write; drops stale
- * stub mappings if copy-on-write replaced it. NULL with *err set: -ENOMEM
- * when memory is exhausted, -EIO past the end of a shared object (SIGBUS). */
-struct mm_chunk *mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write, int *err);
+/* Where the memory behind a guest address lives. */
+struct mm_span {
+    uint64_t start, end; /* guest addresses around the one asked for, within its VMA */
+    uint64_t mf_off;     /* memory-file offset of start; the span is contiguous there */
+    bool cow;            /* map without write access even if the VMA has it */
+};
+
+/* Backing for addr in v, for a read or a write: the chunk holding it (or,
+ * for a shared file mapping, the file's page); drops stale stub mappings if
+ * copy-on-write replaced a chunk. 0, or -ENOMEM when memory is exhausted,
+ * -EIO when the access is a SIGBUS (past the end of a shared anonymous
+ * object, or of a mapped file; a file that cannot be read). */
+int mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write, struct mm_span *sp);
+
+/* Maps [start, end), which must be free, with object o (taking over the
+ * caller's reference) at offset off, merged where Linux would. */
+int mm_map_obj(struct mm *mm, uint64_t start, uint64_t end, int prot, int vma_flags,
+               const char *name, struct mm_memobj *o, uint64_t off);
 
 #endif

@@ -18,6 +18,91 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
                 uint64_t off)
 {
     (void)fd;
+    return mm_mmap_file(mm, addr, len, prot, flags, NULL, off);
+}
+
+/* Linux's checks of a file mapping, in its order; the VMA flags for it. */
+static int file_checks(const struct mm_file_desc *file, unsigned f, int prot, uint64_t off,
+                       uint64_t alen, int *vflags)
+{
+    /* The largest offset a regular file may have (MAX_LFS_FILESIZE). */
+    const uint64_t max = INT64_MAX;
+    if (off >= max || max - off < alen)
+        return -ABI_EOVERFLOW;
+    switch (f & ABI_MAP_TYPE) {
+    case ABI_MAP_SHARED_VALIDATE:
+        if (f & ~LEGACY_MAP_MASK)
+            return -ABI_EOPNOTSUPP;
+        /* fallthrough */
+    case ABI_MAP_SHARED:
+        if ((prot & ABI_PROT_WRITE) && !file->writable)
+            return -ABI_EACCES;
+        *vflags |= MM_VMA_SHARED;
+        if (!file->writable)
+            *vflags |= MM_VMA_NOMAYWRITE;
+        /* fallthrough */
+    case ABI_MAP_PRIVATE:
+        if (!file->readable)
+            return -ABI_EACCES;
+        if (file->noexec) {
+            if (prot & ABI_PROT_EXEC)
+                return -ABI_EPERM;
+            *vflags |= MM_VMA_NOMAYEXEC;
+        }
+        if (!file->mappable || ((*vflags & MM_VMA_SHARED) && !file->pages))
+            return -ABI_ENODEV;
+        if (f & ABI_MAP_GROWSDOWN)
+            return -ABI_EINVAL;
+        return 0;
+    default:
+        return -ABI_EINVAL;
+    }
+}
+
+static int64_t map_file(struct mm *mm, uint64_t start, uint64_t end, int prot, unsigned f,
+                        const struct mm_file_desc *file, uint64_t off)
+{
+    int vflags = 0;
+    int r = file_checks(file, f, prot, off, end - start, &vflags);
+    if (r)
+        return r;
+    if (mm->unregistered)
+        return -ABI_ENOMEM;
+    if (f & ABI_MAP_NORESERVE)
+        vflags |= MM_VMA_NORESERVE;
+    /* Only private writable memory is charged: shared pages are the file's. */
+    if (!(vflags & MM_VMA_SHARED) && mm_overcommits(mm, end - start, prot, vflags))
+        return -ABI_ENOMEM;
+    struct mm_file *mf = mm_file_new(file);
+    if (!mf)
+        return -ABI_ENOMEM;
+    bool shared = vflags & MM_VMA_SHARED;
+    /* A private object's offsets are addresses, as for anonymous memory;
+     * a shared one's are the file's. */
+    uint64_t obj_off = shared ? off : start;
+    struct mm_memobj *o =
+        mm_memobj_create_file(mm->mf, shared, start, end - start, mf, off - start);
+    mm_file_put(mf);
+    if (!o)
+        return -ABI_ENOMEM;
+    if (f & ABI_MAP_FIXED) {
+        r = mm_unmap_range(mm, start, end);
+        if (r) {
+            mm_memobj_put(o);
+            return r;
+        }
+    }
+    r = mm_map_obj(mm, start, end, prot & PROT_BITS, vflags, file->name, o, obj_off);
+    if (r)
+        return r;
+    if ((f & ABI_MAP_POPULATE || f & ABI_MAP_LOCKED) && !(f & ABI_MAP_NONBLOCK))
+        (void)mm_populate(mm, start, end, !shared && (prot & ABI_PROT_WRITE));
+    return (int64_t)start;
+}
+
+int64_t mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
+                     const struct mm_file_desc *file, uint64_t off)
+{
     unsigned f = (unsigned)flags;
     if (off % MM_PAGE_SIZE)
         return -ABI_EINVAL;
@@ -45,7 +130,7 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
     }
 
     unsigned type = f & ABI_MAP_TYPE;
-    if (!(f & ABI_MAP_ANONYMOUS)) {
+    if (!(f & ABI_MAP_ANONYMOUS) && !file) {
         switch (type) {
         case ABI_MAP_SHARED_VALIDATE:
             if (f & ~LEGACY_MAP_MASK)
@@ -57,8 +142,10 @@ int64_t mm_mmap(struct mm *mm, uint64_t addr, uint64_t len, int prot, int flags,
         default:
             return -ABI_EINVAL;
         }
-        return -ABI_ENODEV; /* file mappings come with the VFS */
+        return -ABI_ENODEV; /* the caller has no file to map */
     }
+    if (!(f & ABI_MAP_ANONYMOUS))
+        return map_file(mm, start, end, prot, f, file, off);
 
     int vflags = 0;
     switch (type) {
@@ -196,6 +283,9 @@ int64_t mm_mprotect(struct mm *mm, uint64_t addr, uint64_t len, int prot)
         if (!v)
             return -ABI_ENOMEM;
         uint64_t seg_end = v->end < end ? v->end : end;
+        if (((prot & ABI_PROT_WRITE) && (v->flags & MM_VMA_NOMAYWRITE)) ||
+            ((prot & ABI_PROT_EXEC) && (v->flags & MM_VMA_NOMAYEXEC)))
+            return -ABI_EACCES;
         /* Private memory becoming writable is charged, as by Linux. */
         if (!(v->prot & ABI_PROT_WRITE) && !(v->flags & MM_VMA_SHARED) &&
             mm_overcommits(mm, seg_end - cur, prot, v->flags))

@@ -33,7 +33,9 @@ static int64_t move_range(struct mm *mm, uint64_t old_addr, uint64_t old_len, ui
     mm_memobj_get(o);
     struct mm_memobj *fresh = NULL;
     if (dontunmap && !o->shared) {
-        fresh = mm_memobj_create(mm->mf, false, off, old_len);
+        /* A private file mapping's old range reads the file again. */
+        fresh = o->file ? mm_memobj_create_file(mm->mf, false, off, old_len, o->file, o->file_delta)
+                        : mm_memobj_create(mm->mf, false, off, old_len);
         if (!fresh) {
             mm_vma_free(nv);
             return -ABI_ENOMEM;
@@ -64,8 +66,18 @@ static int64_t move_range(struct mm *mm, uint64_t old_addr, uint64_t old_len, ui
     mm_merge_vma(mm, mm_vma_index(s, new_addr));
     if (keep < new_len) {
         const struct mm_vma *cv = mm_vma_find(s, new_addr + keep - 1);
-        int r = mm_map_anon(mm, new_addr + keep, new_addr + new_len, cv->prot, cv->flags, cv->name,
+        int r;
+        if (o->file) {
+            /* The file's next pages, in an object of their own. */
+            struct mm_memobj *n = mm_memobj_create_file(mm->mf, false, off + keep, new_len - keep,
+                                                        o->file, o->file_delta);
+            r = n ? mm_map_obj(mm, new_addr + keep, new_addr + new_len, cv->prot, cv->flags,
+                               cv->name, n, off + keep)
+                  : -ABI_ENOMEM;
+        } else {
+            r = mm_map_anon(mm, new_addr + keep, new_addr + new_len, cv->prot, cv->flags, cv->name,
                             off + keep);
+        }
         if (r)
             return r;
     }

@@ -217,6 +217,15 @@ int64_t sys_fcntl(struct task *t, const uint64_t a[6])
         if (opath)
             return -ABI_EBADF;
         return setfl(t, f, (uint32_t)a[2]);
+    case ABI_F_GETLK:
+    case ABI_F_SETLK:
+    case ABI_F_SETLKW:
+    case ABI_F_OFD_GETLK:
+    case ABI_F_OFD_SETLK:
+    case ABI_F_OFD_SETLKW:
+        if (opath)
+            return -ABI_EBADF;
+        return sys_fcntl_lock(t, f, cmd, a[2]);
     default:
         if (opath)
             return -ABI_EBADF;

@@ -10,10 +10,9 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
-/* The kernel moat claims to be: a current 6.x release, since programs and
- * test suites switch features off for old ones. */
-#define MOAT_UTS_RELEASE "6.12.0-moat"
-#define MOAT_UTS_VERSION "#1 SMP PREEMPT_DYNAMIC Sun Nov 22 00:00:00 UTC 2026"
+/* One definition (sentry/kernel/kernel.h) for uname and /proc. */
+#define MOAT_UTS_RELEASE KERNEL_UTS_RELEASE
+#define MOAT_UTS_VERSION KERNEL_UTS_VERSION
 
 int64_t sys_uname(struct task *t, const uint64_t a[6])
 {

@@ -1,4 +1,5 @@
 /* read, write and friends on the fd table's files. */
+#include <pthread.h>
 #include <string.h>
 
 #include "abi/errno.h"
@@ -6,6 +7,7 @@
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
 
 /* Linux caps one read or write at this many bytes (MAX_RW_COUNT). */
 #define MAX_RW_COUNT 0x7ffff000ULL
@@ -20,18 +22,6 @@ static struct vfs_file *file_for(struct task *t, uint64_t fd)
     if (fd > INT32_MAX)
         return NULL;
     return vfs_fd_lookup(t->fds, (int)fd);
-}
-
-static bool readable(const struct vfs_file *f)
-{
-    uint32_t acc = f->flags & ABI_O_ACCMODE;
-    return acc == ABI_O_RDONLY || acc == ABI_O_RDWR;
-}
-
-static bool writable(const struct vfs_file *f)
-{
-    uint32_t acc = f->flags & ABI_O_ACCMODE;
-    return acc == ABI_O_WRONLY || acc == ABI_O_RDWR;
 }
 
 /* Copy as much of the guest range as is accessible, a page at a time once a
@@ -120,30 +110,46 @@ static int64_t write_vec(struct task *t, struct vfs_file *f, const struct abi_io
     return (int64_t)done;
 }
 
-/* One read from the file into the bounce buffer, scattered over the guest's
- * iovec. A single host read per call: reads from pipes and terminals must
- * return what is there, not wait for more. */
+/* Reads from the file into the bounce buffer, scattered over the guest's
+ * iovec. Files that can block (pipes, terminals, sockets: not positional)
+ * get a single read per call: it must return what is there, not wait for
+ * more. Positional files (regular files, /dev/zero) are read chunk after
+ * chunk until the request is met, as Linux fills a 1 MiB read of them. */
 static int64_t read_vec(struct task *t, struct vfs_file *f, const struct abi_iovec *vec,
                         uint64_t cnt, int64_t off)
 {
     uint64_t total = 0;
-    for (uint64_t i = 0; i < cnt && total < IO_CHUNK; i++)
+    for (uint64_t i = 0; i < cnt && total < MAX_RW_COUNT; i++)
         total += vec[i].iov_len;
-    size_t want = total > IO_CHUNK ? IO_CHUNK : (size_t)total;
-    int64_t r = off < 0 ? f->ops->read(f, io_buf, want) : f->ops->pread(f, io_buf, want, off);
-    if (r <= 0)
-        return r;
-    size_t put = 0;
-    for (uint64_t i = 0; i < cnt && put < (size_t)r; i++) {
-        size_t take = (size_t)r - put;
-        if (take > vec[i].iov_len)
-            take = (size_t)vec[i].iov_len;
-        size_t got = copy_out_prefix(t, vec[i].iov_base, io_buf + put, take);
-        put += got;
-        if (got < take)
-            break;
+    if (total > MAX_RW_COUNT)
+        total = MAX_RW_COUNT;
+    uint64_t done = 0, i = 0, in = 0;
+    for (;;) {
+        size_t want = total - done > IO_CHUNK ? IO_CHUNK : (size_t)(total - done);
+        int64_t r = off < 0 ? f->ops->read(f, io_buf, want)
+                            : f->ops->pread(f, io_buf, want, off + (int64_t)done);
+        if (r <= 0)
+            return done ? (int64_t)done : r;
+        size_t put = 0;
+        while (put < (size_t)r && i < cnt) {
+            uint64_t left = vec[i].iov_len - in;
+            size_t take = (size_t)r - put;
+            if (take > left)
+                take = (size_t)left;
+            size_t got = copy_out_prefix(t, vec[i].iov_base + in, io_buf + put, take);
+            put += got;
+            in += got;
+            if (got < take)
+                return done + put ? (int64_t)(done + put) : -ABI_EFAULT;
+            if (in == vec[i].iov_len) {
+                i++;
+                in = 0;
+            }
+        }
+        done += put;
+        if (!f->positional || (size_t)r < want || done >= total)
+            return (int64_t)done;
     }
-    return put ? (int64_t)put : -ABI_EFAULT;
 }
 
 /* read, write, pread64, pwrite64: one buffer, Linux's order of checks:
@@ -157,7 +163,7 @@ static int64_t rw_one(struct task *t, const uint64_t a[6], bool write, bool posi
         return -ABI_EBADF;
     if (positional && !f->positional)
         return -ABI_ESPIPE;
-    if (!(write ? writable(f) : readable(f)))
+    if (!(write ? vfs_file_writable(f) : vfs_file_readable(f)))
         return -ABI_EBADF;
     if (write ? !f->ops->write : !f->ops->read)
         return -ABI_EINVAL;
@@ -216,7 +222,7 @@ static int64_t load_iov(struct task *t, uint64_t iov, uint64_t cnt, struct abi_i
 static int64_t do_vector(struct task *t, uint64_t fd, uint64_t iov, uint64_t cnt, bool write)
 {
     struct vfs_file *f = file_for(t, fd);
-    if (!f || !(write ? writable(f) : readable(f)))
+    if (!f || !(write ? vfs_file_writable(f) : vfs_file_readable(f)))
         return -ABI_EBADF;
     static _Thread_local struct abi_iovec vec[UIO_MAXIOV];
     int64_t total = load_iov(t, iov, cnt, vec);
@@ -254,35 +260,202 @@ int64_t sys_lseek(struct task *t, const uint64_t a[6])
     return f->ops->lseek(f, (int64_t)a[1], (int)a[2]);
 }
 
+/* ---- ioctl ---- */
+
+/* How a request's argument travels: the size of what it points to and which
+ * way it is copied. Requests not listed reach the file with their raw
+ * argument value (len 0), which is all a driver needs to refuse them. */
+enum ioctl_dir { IOC_VALUE, IOC_IN, IOC_OUT };
+
+struct ioctl_arg {
+    uint32_t req;
+    uint8_t dir;
+    uint8_t len;
+};
+
+static const struct ioctl_arg ioctl_args[] = {
+    {ABI_TCGETS, IOC_OUT, sizeof(struct abi_termios)},
+    {ABI_TCSETS, IOC_IN, sizeof(struct abi_termios)},
+    {ABI_TCSETSW, IOC_IN, sizeof(struct abi_termios)},
+    {ABI_TCSETSF, IOC_IN, sizeof(struct abi_termios)},
+    {ABI_TIOCGWINSZ, IOC_OUT, sizeof(struct abi_winsize)},
+    {ABI_TIOCSWINSZ, IOC_IN, sizeof(struct abi_winsize)},
+    {ABI_TIOCGPGRP, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCSPGRP, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCGSID, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCOUTQ, IOC_OUT, sizeof(int32_t)},
+    {ABI_FIONREAD, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCGETD, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCSETD, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCMGET, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCMSET, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCMBIS, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCMBIC, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCPKT, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCGPTN, IOC_OUT, sizeof(uint32_t)},
+    {ABI_TIOCSPTLCK, IOC_IN, sizeof(int32_t)},
+    {ABI_TIOCGPTLCK, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCGPKT, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCGEXCL, IOC_OUT, sizeof(int32_t)},
+    {ABI_TIOCGDEV, IOC_OUT, sizeof(uint32_t)},
+    {ABI_RNDGETENTCNT, IOC_OUT, sizeof(int32_t)},
+    /* Argument-less or by-value terminal requests. */
+    {ABI_TCSBRK, IOC_VALUE, 0},
+    {ABI_TCSBRKP, IOC_VALUE, 0},
+    {ABI_TCXONC, IOC_VALUE, 0},
+    {ABI_TCFLSH, IOC_VALUE, 0},
+    {ABI_TIOCEXCL, IOC_VALUE, 0},
+    {ABI_TIOCNXCL, IOC_VALUE, 0},
+    {ABI_TIOCSCTTY, IOC_VALUE, 0},
+    {ABI_TIOCNOTTY, IOC_VALUE, 0},
+    {ABI_TIOCSBRK, IOC_VALUE, 0},
+    {ABI_TIOCCBRK, IOC_VALUE, 0},
+    {ABI_TIOCGPTPEER, IOC_VALUE, 0},
+};
+
+static const struct ioctl_arg *ioctl_arg_of(uint32_t req)
+{
+    for (size_t i = 0; i < sizeof(ioctl_args) / sizeof(ioctl_args[0]); i++) {
+        if (ioctl_args[i].req == req)
+            return &ioctl_args[i];
+    }
+    return NULL;
+}
+
+/* Say once per request number that moat does not know it, so that a
+ * program probing the same request in a loop does not flood the log. */
+static void log_unknown_ioctl(struct task *t, uint32_t req)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint32_t seen[64];
+    static size_t nseen;
+    bool first = true;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < nseen; i++) {
+        if (seen[i] == req)
+            first = false;
+    }
+    if (first && nseen < sizeof(seen) / sizeof(seen[0]))
+        seen[nseen++] = req;
+    pthread_mutex_unlock(&lock);
+    if (first)
+        kernel_log(t->k, "moat: ioctl request %#x is not implemented\n", req);
+}
+
+static int file_stat(struct vfs_file *f, struct abi_stat *st)
+{
+    if (f->ops->stat)
+        return f->ops->stat(f, st);
+    if (f->dentry) {
+        vfs_inode_stat(vfs_file_inode(f), st);
+        return 0;
+    }
+    return -ABI_ENOTTY;
+}
+
+static bool stat_is(const struct abi_stat *st, uint32_t type)
+{
+    return (st->st_mode & ABI_S_IFMT) == type;
+}
+
+static int64_t put_int(struct task *t, uint64_t addr, int32_t v)
+{
+    return mm_copy_out(t->mm, addr, &v, sizeof(v)) != 0 ? -ABI_EFAULT : 0;
+}
+
+static int64_t get_int(struct task *t, uint64_t addr, int32_t *v)
+{
+    return mm_copy_in(t->mm, v, addr, sizeof(*v)) != 0 ? -ABI_EFAULT : 0;
+}
+
+/* The requests Linux answers for every file before its driver sees them
+ * (do_vfs_ioctl). Returns 1 when the request is not one of them. */
+static int64_t generic_ioctl(struct task *t, int fd, struct vfs_file *f, uint32_t req,
+                             uint64_t argp)
+{
+    struct abi_stat st;
+    int32_t on;
+    int64_t err;
+    switch (req) {
+    case ABI_FIOCLEX:
+    case ABI_FIONCLEX:
+        return vfs_fd_set_cloexec(t->fds, fd, req == ABI_FIOCLEX);
+    case ABI_FIONBIO:
+        if ((err = get_int(t, argp, &on)))
+            return err;
+        if (on)
+            f->flags |= ABI_O_NONBLOCK;
+        else
+            f->flags &= ~(uint32_t)ABI_O_NONBLOCK;
+        return 0;
+    case ABI_FIOASYNC:
+        if ((err = get_int(t, argp, &on)))
+            return err;
+        /* Turning O_ASYNC on or off needs the file's SIGIO support, which
+         * no moat file has yet: Linux's answer for such a file. Asking for
+         * the state the file is already in succeeds. */
+        if (!on != !(f->flags & ABI_O_ASYNC))
+            return -ABI_ENOTTY;
+        return 0;
+    case ABI_FIOQSIZE: {
+        if ((err = file_stat(f, &st)))
+            return err;
+        if (!stat_is(&st, ABI_S_IFREG) && !stat_is(&st, ABI_S_IFDIR) && !stat_is(&st, ABI_S_IFLNK))
+            return -ABI_ENOTTY;
+        int64_t bytes = st.st_blocks * 512;
+        return mm_copy_out(t->mm, argp, &bytes, sizeof(bytes)) != 0 ? -ABI_EFAULT : 0;
+    }
+    case ABI_FIGETBSZ:
+        if ((err = file_stat(f, &st)))
+            return err;
+        return put_int(t, argp, (int32_t)st.st_blksize);
+    case ABI_FIONREAD: {
+        if (file_stat(f, &st) != 0 || !stat_is(&st, ABI_S_IFREG))
+            return 1; /* the file's own answer: pipes, sockets, ttys */
+        int64_t pos = f->ops->lseek ? f->ops->lseek(f, 0, ABI_SEEK_CUR) : f->pos;
+        if (pos < 0)
+            return pos;
+        /* Linux stores the difference in an int, truncating as it goes. */
+        return put_int(t, argp, (int32_t)(st.st_size - pos));
+    }
+    default:
+        return 1;
+    }
+}
+
 int64_t sys_ioctl(struct task *t, const uint64_t a[6])
 {
     struct vfs_file *f = file_for(t, a[0]);
-    if (!f)
+    /* O_PATH descriptors are not open for ioctl. */
+    if (!f || (f->flags & ABI_O_PATH))
         return -ABI_EBADF;
     uint32_t req = (uint32_t)a[1];
+    int64_t r = generic_ioctl(t, (int)a[0], f, req, a[2]);
+    if (r <= 0)
+        return r;
+    const struct ioctl_arg *how = ioctl_arg_of(req);
+    if (!how)
+        log_unknown_ioctl(t, req);
+    /* A file without an ioctl op answers ENOTTY before its argument is
+     * looked at, as Linux's vfs_ioctl does. */
+    if (!f->ops->ioctl)
+        return -ABI_ENOTTY;
     union {
         struct abi_termios tio;
         struct abi_winsize ws;
+        int32_t i;
+        uint64_t value;
     } arg;
-    size_t len;
-    switch (req) {
-    case ABI_TCGETS:
-        len = sizeof(arg.tio);
-        break;
-    case ABI_TIOCGWINSZ:
-        len = sizeof(arg.ws);
-        break;
-    default:
-        kernel_log(t->k, "moat: ioctl request %#x is not implemented\n", req);
-        return -ABI_ENOTTY;
-    }
-    if (!f->ops->ioctl)
-        return -ABI_ENOTTY;
     memset(&arg, 0, sizeof(arg));
+    size_t len = how ? how->len : 0;
+    if (!how || how->dir == IOC_VALUE)
+        arg.value = a[2];
+    else if (how->dir == IOC_IN && mm_copy_in(t->mm, &arg, a[2], len) != 0)
+        return -ABI_EFAULT;
     int err = f->ops->ioctl(f, req, &arg, len);
     if (err)
         return err;
-    if (mm_copy_out(t->mm, a[2], &arg, len) != 0)
+    if (how && how->dir == IOC_OUT && mm_copy_out(t->mm, a[2], &arg, len) != 0)
         return -ABI_EFAULT;
     return 0;
 }

@@ -27,6 +27,8 @@ int64_t sys_path_nonempty(struct task *t, uint64_t addr, char *buf);
 
 #define SYS(name) int64_t sys_##name(struct task *t, const uint64_t a[6])
 
+/* sys_sysinfo.c */
+SYS(sysinfo);
 /* sys_io.c */
 SYS(read);
 SYS(write);
@@ -146,6 +148,30 @@ SYS(rt_sigprocmask);
 SYS(sigaltstack);
 /* sys_futex.c */
 SYS(futex);
+/* sys_lock.c */
+SYS(flock);
+/* fcntl's F_GETLK, F_SETLK(W) and their OFD forms, for sys_fcntl. */
+struct vfs_file;
+int64_t sys_fcntl_lock(struct task *t, struct vfs_file *f, uint32_t cmd, uint64_t arg);
+/* sys_copy.c */
+SYS(sendfile);
+SYS(copy_file_range);
+SYS(fallocate);
+SYS(fadvise64);
+SYS(readahead);
+/* sys_xattr.c */
+SYS(setxattr);
+SYS(lsetxattr);
+SYS(fsetxattr);
+SYS(getxattr);
+SYS(lgetxattr);
+SYS(fgetxattr);
+SYS(listxattr);
+SYS(llistxattr);
+SYS(flistxattr);
+SYS(removexattr);
+SYS(lremovexattr);
+SYS(fremovexattr);
 
 #undef SYS
 #endif

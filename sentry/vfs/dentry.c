@@ -296,6 +296,10 @@ int vfs_dentry_add(struct vfs_dentry *dir, const char *name, struct vfs_inode *i
 int vfs_dentry_lookup(struct vfs_dentry *dir, const char *name, struct vfs_dentry **out)
 {
     struct vfs_dentry *c = vfs_dentry_cached(dir, name);
+    if (c && c->inode->ops->revalidate && !c->inode->ops->revalidate(c->inode)) {
+        vfs_dentry_drop(c);
+        c = NULL;
+    }
     if (c) {
         *out = vfs_dentry_get(c);
         return 0;

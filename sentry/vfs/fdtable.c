@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "sentry/vfs/file.h"
+#include "sentry/vfs/lock.h"
 #include "sentry/vfs/vfs.h"
 
 /* Bounds the table's growth whatever RLIMIT_NOFILE says (Linux's nr_open). */
@@ -40,13 +41,25 @@ void vfs_file_put(struct vfs_file *f)
 {
     if (!f || --f->refs > 0)
         return;
+    vfs_lock_release_file(f);
     if (f->ops->release)
         f->ops->release(f);
+    if (f->inode)
+        vfs_inode_put(f->inode);
     if (f->dentry)
         vfs_dentry_put(f->dentry);
     if (f->mnt)
         vfs_mount_put(f->mnt);
     free(f);
+}
+
+/* An fd of t goes away: the process's record locks on its inode go too
+ * (POSIX's rule: any close drops them all), then the fd's reference. */
+static void fd_drop(struct vfs_fdtable *t, struct vfs_file *f)
+{
+    if (f && f->dentry)
+        vfs_lock_release_owner(f->dentry->inode, (uintptr_t)t);
+    vfs_file_put(f);
 }
 
 int vfs_fdtable_create(struct vfs_fdtable **out)
@@ -63,7 +76,7 @@ void vfs_fdtable_destroy(struct vfs_fdtable *t)
     if (!t)
         return;
     for (int i = 0; i < t->cap; i++)
-        vfs_file_put(t->slots[i].file);
+        fd_drop(t, t->slots[i].file);
     free(t->slots);
     free(t);
 }
@@ -104,7 +117,7 @@ int vfs_fd_install_at(struct vfs_fdtable *t, int fd, struct vfs_file *f, bool cl
     struct vfs_file *old = t->slots[fd].file;
     t->slots[fd].file = vfs_file_get(f);
     t->slots[fd].cloexec = cloexec;
-    vfs_file_put(old);
+    fd_drop(t, old);
     return fd;
 }
 
@@ -123,8 +136,9 @@ int vfs_fd_close(struct vfs_fdtable *t, int fd)
 {
     if (fd < 0 || fd >= t->cap || !t->slots[fd].file)
         return -EBADF;
-    vfs_file_put(t->slots[fd].file);
+    struct vfs_file *f = t->slots[fd].file;
     t->slots[fd].file = NULL;
+    fd_drop(t, f);
     return 0;
 }
 
@@ -162,8 +176,18 @@ void vfs_fd_close_range(struct vfs_fdtable *t, unsigned first, unsigned last, bo
         if (cloexec_only) {
             t->slots[fd].cloexec = true;
         } else {
-            vfs_file_put(t->slots[fd].file);
+            struct vfs_file *f = t->slots[fd].file;
             t->slots[fd].file = NULL;
+            fd_drop(t, f);
         }
     }
+}
+
+int vfs_fd_next_open(struct vfs_fdtable *t, int from)
+{
+    for (int fd = from < 0 ? 0 : from; fd < t->cap; fd++) {
+        if (t->slots[fd].file)
+            return fd;
+    }
+    return -1;
 }

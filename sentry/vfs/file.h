@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi/flags.h"
 #include "abi/types.h"
 
 struct vfs_file;
 struct vfs_dentry;
 struct vfs_mount;
+struct mm_fpages;
 
 /* Every op returns a count or -errno. Buffers are Sentry memory: syscall
  * handlers do the guest copies. */
@@ -27,14 +29,30 @@ struct vfs_file_ops {
     int64_t (*pwrite)(struct vfs_file *f, const void *buf, size_t n, int64_t off);
     int64_t (*lseek)(struct vfs_file *f, int64_t off, int whence);
     int (*stat)(struct vfs_file *f, struct abi_stat *st);
-    /* arg points at a Sentry copy of the request's argument struct, in and out. */
+    /* arg points at a Sentry copy of the request's argument struct, in and
+     * out; len 0: a request sys_ioctl has no layout for, arg holds the raw
+     * argument as a uint64_t. Unknown requests get the driver's refusal
+     * (ENOTTY, or EINVAL as some Linux drivers answer). */
     int (*ioctl)(struct vfs_file *f, uint32_t req, void *arg, size_t len);
     void (*release)(struct vfs_file *f);
     /* Fills buf with struct abi_linux_dirent64 records; returns the bytes
      * used, 0 at the end, -EINVAL when not even one record fits. */
     int64_t (*getdents64)(struct vfs_file *f, void *buf, size_t n);
     int (*fsync)(struct vfs_file *f);
+    /* fallocate(2) (optional; absent: EOPNOTSUPP): mode holds ABI_FALLOC_FL_*
+     * bits the syscall has checked for consistency; len > 0. */
+    int (*allocate)(struct vfs_file *f, int mode, int64_t off, int64_t len);
+    /* mmap(2) of the file, before mm checks the request. 0 when it can be
+     * mapped: private mappings read it through pread; *pages is set to the
+     * file's pages (see sentry/mm/mm.h, struct mm_fpages; the inode owns
+     * them): required for shared, optional for private mappings (it lets
+     * truncation reach them), NULL when there are none. A NULL op, or
+     * -ENODEV: no mmap at all. VFS_MMAP_ANON: the mapping is anonymous
+     * memory instead, shared or private as asked (/dev/zero). */
+    int (*mmap)(struct vfs_file *f, bool shared, struct mm_fpages **pages);
 };
+
+#define VFS_MMAP_ANON 1
 
 /* What a write does when its buffer faults partway, which Linux decides per
  * kind of file. */
@@ -55,8 +73,26 @@ struct vfs_file {
      * holds a reference to both, dropped when the last fd goes away. */
     struct vfs_dentry *dentry;
     struct vfs_mount *mnt;
+    /* Set when a stacking filesystem (the overlay) opened another
+     * filesystem's inode for this file: the file's ops act on that inode
+     * (vfs_file_inode), while dentry and mnt stay the path the guest
+     * opened. Referenced; NULL otherwise. */
+    struct vfs_inode *inode;
     int64_t pos; /* the file offset, for files that keep their own */
 };
+
+/* The access mode allows read(2) / write(2). (O_ACCMODE itself allows
+ * neither, as Linux's FMODE bits.) */
+static inline bool vfs_file_readable(const struct vfs_file *f)
+{
+    uint32_t acc = f->flags & ABI_O_ACCMODE;
+    return acc == ABI_O_RDONLY || acc == ABI_O_RDWR;
+}
+static inline bool vfs_file_writable(const struct vfs_file *f)
+{
+    uint32_t acc = f->flags & ABI_O_ACCMODE;
+    return acc == ABI_O_WRONLY || acc == ABI_O_RDWR;
+}
 
 struct vfs_file *vfs_file_new(const struct vfs_file_ops *ops, uint32_t flags, void *priv);
 struct vfs_file *vfs_file_get(struct vfs_file *f);
@@ -84,5 +120,7 @@ int vfs_fd_set_cloexec(struct vfs_fdtable *t, int fd, bool cloexec);
 /* close_range: close, or only mark close-on-exec, the open fds in
  * [first, last]. */
 void vfs_fd_close_range(struct vfs_fdtable *t, unsigned first, unsigned last, bool cloexec_only);
+/* The lowest open fd >= from, or -1 (listing /proc/PID/fd). */
+int vfs_fd_next_open(struct vfs_fdtable *t, int from);
 
 #endif

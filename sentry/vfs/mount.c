@@ -174,3 +174,10 @@ void vfs_mount_tree_release(struct vfs_mount *m)
         vfs_mount_tree_release(m->children);
     vfs_mount_detach(m);
 }
+
+void vfs_mount_tree_prune(struct vfs_mount *m)
+{
+    vfs_dentry_prune(m->root);
+    for (struct vfs_mount *c = m->children; c; c = c->next_sibling)
+        vfs_mount_tree_prune(c);
+}

@@ -193,7 +193,15 @@ int vfs_linkat(const struct vfs_walk_ctx *ctx, struct vfs_path oldstart, const c
         err = -ABI_EPERM;
         goto out;
     }
+    /* An unlinked file stays unlinked, but for an O_TMPFILE file opened
+     * without O_EXCL, which may get one name. */
+    if (ino->nlink == 0 && !(ino->flags & VFS_INODE_LINKABLE)) {
+        err = -ABI_ENOENT;
+        goto out;
+    }
     err = dir->ops->link ? dir->ops->link(dir, last.name, ino) : -ABI_EPERM;
+    if (!err)
+        ino->flags &= ~(uint32_t)VFS_INODE_LINKABLE;
     if (!err)
         err = vfs_dentry_add(parent.dentry, last.name, vfs_inode_get(ino), NULL);
 out:
@@ -505,8 +513,11 @@ int vfs_statfsat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const ch
         return err;
     struct vfs_filesystem *fs = p.mnt->fs;
     err = fs->ops->statfs ? fs->ops->statfs(fs, out) : -ABI_ENOSYS;
-    if (!err && (p.mnt->flags & VFS_MNT_RDONLY))
-        out->flags |= 1;
+    /* The mount's flags as statfs's ST_RDONLY, ST_NOSUID, ST_NODEV and
+     * ST_NOEXEC, which have the same values. */
+    if (!err)
+        out->flags |=
+            p.mnt->flags & (VFS_MNT_RDONLY | VFS_MNT_NOSUID | VFS_MNT_NODEV | VFS_MNT_NOEXEC);
     vfs_path_put(p);
     return err;
 }

@@ -36,6 +36,7 @@ struct vfs_inode;
 struct vfs_dentry;
 struct vfs_mount;
 struct vfs_filesystem;
+struct vfs_path;
 
 /* Which attributes a setattr changes. */
 #define VFS_ATTR_MODE  0x01
@@ -96,9 +97,37 @@ struct vfs_inode_ops {
     int (*open)(struct vfs_inode *ino, struct vfs_file *f);
     /* The last reference went away. */
     void (*evict)(struct vfs_inode *ino);
+    /* Extended attributes (optional; absent: EOPNOTSUPP). The VFS has
+     * checked the name, namespace, permissions and sizes (sentry/vfs/xattr.c).
+     * get and list return the length; size 0 asks only for it; a buffer too
+     * small is -ERANGE. flags: ABI_XATTR_CREATE / ABI_XATTR_REPLACE. */
+    int64_t (*getxattr)(struct vfs_inode *ino, const char *name, void *buf, size_t size);
+    int (*setxattr)(struct vfs_inode *ino, const char *name, const void *value, size_t size,
+                    int flags);
+    int64_t (*listxattr)(struct vfs_inode *ino, char *buf, size_t size);
+    int (*removexattr)(struct vfs_inode *ino, const char *name);
+    /* O_TMPFILE (optional; absent: EOPNOTSUPP): a regular file with no name
+     * (nlink 0) in dir's filesystem, flagged VFS_INODE_LINKABLE so that
+     * linkat may give it one later unless mode carries VFS_TMPFILE_EXCL
+     * (O_EXCL). Stacking filesystems pass mode through unchanged. */
+    int (*tmpfile)(struct vfs_inode *dir, uint32_t mode, uint32_t uid, uint32_t gid,
+                   struct vfs_inode **out);
+    /* Magic links (VFS_INODE_MAGICLINK: procfs's /proc/PID/fd/N, cwd, exe):
+     * the object the link stands for, referenced, so that the walk jumps to
+     * it instead of resolving the readlink text, which may be stale or not a
+     * path at all ("pipe:[7]"). mnt is the link's own mount. */
+    int (*follow_link)(struct vfs_inode *link, struct vfs_mount *mnt, struct vfs_path *out);
+    /* Optional: false when a cached dentry of this inode no longer names
+     * anything (a /proc/PID directory whose task exited, a closed fd): the
+     * next lookup drops it and asks the filesystem again. */
+    bool (*revalidate)(struct vfs_inode *ino);
 };
 
 #define VFS_INODE_MAGICLINK 0x1 /* procfs-style link: RESOLVE_NO_MAGICLINKS refuses it */
+/* An O_TMPFILE inode opened without O_EXCL: linkat may name it once. */
+#define VFS_INODE_LINKABLE 0x2
+/* In tmpfile's mode: O_EXCL, the file may never be linked. */
+#define VFS_TMPFILE_EXCL 0x10000
 
 struct vfs_inode {
     uint64_t ino;
@@ -114,6 +143,8 @@ struct vfs_inode {
     const struct vfs_inode_ops *ops;
     struct vfs_filesystem *fs;
     void *priv;
+    /* flock and record locks (sentry/vfs/lock.h); NULL when there are none. */
+    struct vfs_lock_state *locks;
 };
 
 struct vfs_filesystem_ops {
@@ -211,6 +242,16 @@ static inline bool vfs_is_reg(const struct vfs_inode *ino)
     return (ino->mode & 0170000) == 0100000;
 }
 
+/* The inode a file's ops work on: the one a stacking filesystem opened on
+ * the file's behalf, else the opened path's; NULL for a file with neither
+ * (host stdio, pipes). File ops use this, never f->dentry->inode. */
+static inline struct vfs_inode *vfs_file_inode(const struct vfs_file *f)
+{
+    if (f->inode)
+        return f->inode;
+    return f->dentry ? f->dentry->inode : NULL;
+}
+
 /* ---- dentries (dentry.c) ---- */
 
 /* A new filesystem root dentry owning one reference to ino; refs = 1. */
@@ -255,6 +296,9 @@ void vfs_mount_tree_release(struct vfs_mount *m);
 struct vfs_mount *vfs_mount_get(struct vfs_mount *m);
 void vfs_mount_put(struct vfs_mount *m);
 bool vfs_mount_readonly(const struct vfs_mount *m);
+/* Frees every unused cached dentry of every mount in the tree under m (m
+ * included): what a filesystem short of inodes asks for. */
+void vfs_mount_tree_prune(struct vfs_mount *m);
 
 struct vfs_path vfs_path_get(struct vfs_path p);
 void vfs_path_put(struct vfs_path p);
@@ -322,5 +366,10 @@ int vfs_open(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *
 /* openat2: resolve holds VFS_RESOLVE_* bits. */
 int vfs_open2(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *path,
               uint32_t flags, uint32_t mode, int resolve, struct vfs_file **out);
+/* Opens a program for execve: a regular file with execute permission on a
+ * mount without noexec (-EACCES otherwise), read-only, without needing read
+ * permission. */
+int vfs_open_exec(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *path,
+                  struct vfs_file **out);
 
 #endif

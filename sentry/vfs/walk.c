@@ -104,6 +104,30 @@ static int follow_link(struct walker *w, struct vfs_inode *link, const char *res
     return 0;
 }
 
+/* A magic link: the walk continues at the object itself (cur is the link's
+ * dentry). Linux refuses the jump under RESOLVE_NO_MAGICLINKS (ELOOP), to
+ * another mount under RESOLVE_NO_XDEV and in any scoped walk (EXDEV), since
+ * the target may lie anywhere. */
+static int jump_magic(struct walker *w, struct vfs_inode *link)
+{
+    if (w->flags & (VFS_RESOLVE_NO_SYMLINKS | VFS_RESOLVE_NO_MAGICLINKS))
+        return -ABI_ELOOP;
+    if (++w->links > VFS_MAXSYMLINKS)
+        return -ABI_ELOOP;
+    struct vfs_path target;
+    int err = link->ops->follow_link(link, w->cur.mnt, &target);
+    if (err)
+        return err;
+    if (((w->flags & VFS_RESOLVE_NO_XDEV) && target.mnt != w->cur.mnt) ||
+        (w->flags & (VFS_RESOLVE_BENEATH | VFS_RESOLVE_IN_ROOT))) {
+        vfs_path_put(target);
+        return -ABI_EXDEV;
+    }
+    set_cur(w, target);
+    vfs_path_put(target);
+    return 0;
+}
+
 static int walk(struct walker *w, const char *path, struct vfs_last *last)
 {
     size_t len = strnlen(path, VFS_PATH_MAX);
@@ -175,6 +199,21 @@ static int walk(struct walker *w, const char *path, struct vfs_last *last)
             err = cross_down(w);
             struct vfs_inode *ino = w->cur.dentry->inode;
             bool follow = !is_last || trailing || !(w->flags & VFS_WALK_NOFOLLOW);
+            if (!err && vfs_is_symlink(ino) && follow && (ino->flags & VFS_INODE_MAGICLINK) &&
+                ino->ops->follow_link) {
+                struct vfs_inode *link = vfs_inode_get(ino);
+                err = jump_magic(w, link);
+                vfs_inode_put(link);
+                vfs_path_put(save);
+                if (err)
+                    return err;
+                if (trailing && !vfs_is_dir(w->cur.dentry->inode))
+                    return -ABI_ENOTDIR;
+                p = r;
+                if (is_last)
+                    break;
+                continue;
+            }
             if (!err && vfs_is_symlink(ino) && follow) {
                 struct vfs_inode *link = vfs_inode_get(ino);
                 set_cur(w, save);

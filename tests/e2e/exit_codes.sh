@@ -90,6 +90,13 @@ if [ -f "$SAMPLES_DIR/make_samples.py" ] && command -v python3 >/dev/null; then
                 is "$RUN_STATUS" 42 "sample $name: runs and exits 42"
                 no_crash_report "sample $name: no crash report"
                 ;;
+            same)
+                run "$samples/$name"
+                nst=$RUN_STATUS nout=$RUN_OUT
+                run "$MOAT" do -- "$samples/$name"
+                is "$RUN_STATUS:$RUN_OUT" "$nst:$nout" "sample $name: status and output as natively"
+                no_crash_report "sample $name: no crash report"
+                ;;
             EACCES | ENOEXEC)
                 expect_moat_error 126 "sample $name" "$samples/$name"
                 if [ -n "$why" ]; then

@@ -10,9 +10,12 @@ moat=$1 bb=$2
 
 outside="$TAP_TMP/outside"
 root="$TAP_TMP/root"
-# No /tmp in the root: the sandbox then mounts none there, and the paths below
-# resolve against the served tree itself.
-mkdir -p "$outside" "$root/etc" "$root/dir"
+# No /tmp in the root: the paths below resolve against the served tree
+# itself (under the overlay that keeps the guest's writes in memory).
+mkdir -p "$outside" "$root/etc" "$root/dir" "$root/bin"
+# The program comes from the sandbox's root, as in a container image.
+cp "$bb" "$root/bin/busybox"
+bb=/bin/busybox
 echo "HOST-SECRET" >"$outside/secret"
 echo "inside" >"$root/inside.txt"
 echo "root-etc" >"$root/etc/marker"
@@ -57,8 +60,8 @@ is "$(cat "$outside/secret")" "HOST-SECRET" "the host's file is intact"
 [ ! -e "$outside/new" ] && [ ! -e "$outside/new2" ] && pass "nothing was created outside" ||
     fail "nothing was created outside"
 
-# With a root that has /tmp, the guest's /tmp is its own tmpfs: writes there
-# never reach the host (shell builtins only: no fork yet).
+# With a root that has /tmp, the guest writes there through the overlay:
+# the writes never reach the host (shell builtins only: no fork yet).
 mkdir "$root/tmp"
 before=$(cd "$TAP_TMP" && find . -printf '%p %s %m\n' | sort | sha256sum)
 out=$("$moat" do --root="$root" -- "$bb" sh -c 'echo "echo hello" > /tmp/f; . /tmp/f' 2>/dev/null)

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 
 #include "tests/syscalls/tap.h"
@@ -99,6 +100,24 @@ static void test_uname(void)
     ok(sscanf(u.release, "%d.%d", &major, &minor) == 2, "release parses as major.minor (%s)",
        u.release);
     ok(major >= 3 && minor >= 0, "release is at least 3.0 (%d.%d)", major, minor);
+}
+
+/* sysinfo agrees with itself and with time passing; bad pointers EFAULT. */
+static void test_sysinfo(void)
+{
+    struct sysinfo si, later;
+    memset(&si, 0x7f, sizeof(si));
+    if (!is_int(SC(SYS_sysinfo, &si), 0, "sysinfo"))
+        return;
+    ok(si.mem_unit >= 1, "mem_unit is at least 1 (%u)", si.mem_unit);
+    ok(si.totalram > 0, "totalram is not 0");
+    ok(si.freeram <= si.totalram, "freeram <= totalram");
+    ok(si.procs >= 1, "at least one process (%u)", si.procs);
+    ok(si.uptime >= 0, "uptime is not negative (%ld)", si.uptime);
+    is_int(SC(SYS_sysinfo, &later), 0, "sysinfo again");
+    ok(later.uptime >= si.uptime, "uptime does not go back");
+    is_int(SC(SYS_sysinfo, NULL), -EFAULT, "sysinfo(NULL) is EFAULT");
+    is_int(SC(SYS_sysinfo, (void *)1), -EFAULT, "sysinfo on an unmapped page is EFAULT");
 }
 
 static void test_prctl_name(const char *argv0)
@@ -398,6 +417,7 @@ int main(int argc, char **argv)
     (void)argc;
     test_ids();
     test_uname();
+    test_sysinfo();
     test_prctl_name(argv[0]);
     test_getrandom();
     test_rlimits();

@@ -189,7 +189,8 @@ Test(abi_syscalls, first_milestone_support_levels)
     cr_expect_eq(abi_syscall(ABI_NR_rseq)->support, ABI_SUPPORT_NONE);
     cr_expect_neq(abi_syscall(ABI_NR_rseq)->note[0], '\0');
     cr_expect_eq(abi_syscall(ABI_NR_openat)->support, ABI_SUPPORT_PARTIAL);
-    cr_expect_str_eq(abi_syscall(ABI_NR_openat)->note, "no O_TMPFILE");
+    cr_expect_str_eq(abi_syscall(ABI_NR_openat)->note,
+                     "O_TMPFILE on tmpfs and the overlay only (goferfs: EOPNOTSUPP)");
     cr_expect_eq(abi_syscall(ABI_NR_dup)->support, ABI_SUPPORT_FULL);
 }
 

@@ -511,6 +511,42 @@ Test(gofer_server, xattrs)
     cr_assert_eq(gofer_client_getxattr(cl, file, "user.moat", buf, 64), -ENODATA);
 }
 
+/* xattr requests act on the node itself and never through a symlink: a
+ * link inside the root that points outside gets EPERM (as Linux answers
+ * user.* on a symlink), and the file outside keeps no trace. */
+Test(gofer_server, xattrs_stay_beneath)
+{
+    char secret[256];
+    snprintf(secret, sizeof(secret), "%s/secret", outside);
+    if (setxattr(secret, "user.probe", "1", 1, 0) != 0 && errno == EOPNOTSUPP)
+        cr_skip_test("no user xattrs here");
+    removexattr(secret, "user.probe");
+    const char *links[] = {"link_secret", "link_outside", "link_root", "link_up", "link_proc"};
+    char buf[64];
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        uint64_t l = walk1(links[i], NULL);
+        cr_assert_eq(gofer_client_setxattr(cl, l, "user.escape", "x", 1, 0), -EPERM, "%s",
+                     links[i]);
+        cr_assert_eq(gofer_client_getxattr(cl, l, "user.escape", buf, sizeof(buf)), -EPERM, "%s",
+                     links[i]);
+        cr_assert_eq(gofer_client_removexattr(cl, l, "user.escape"), -EPERM, "%s", links[i]);
+        cr_assert_eq(gofer_client_listxattr(cl, l, buf, sizeof(buf)), 0, "%s", links[i]);
+        cr_assert_eq(gofer_client_allocate(cl, l, 0, 0, 4096), -ENODEV, "%s", links[i]);
+    }
+    cr_assert_eq(getxattr(secret, "user.escape", buf, sizeof(buf)), -1);
+    cr_assert_eq(errno, ENODATA, "the file outside the root is untouched");
+    struct stat st;
+    cr_assert_eq(stat(secret, &st), 0);
+    cr_assert_eq(st.st_size, 6, "and keeps its size");
+    /* Names are names, never paths, and only user.* passes. */
+    uint64_t file = walk1("dir", "file.txt");
+    cr_assert_eq(gofer_client_setxattr(cl, file, "user.", "x", 1, 0), -EINVAL);
+    cr_assert_eq(gofer_client_setxattr(cl, file, "../user.x", "x", 1, 0), -EOPNOTSUPP);
+    cr_assert_eq(gofer_client_setxattr(cl, file, "trusted.overlay.opaque", "y", 1, 0), -EOPNOTSUPP);
+    cr_assert_eq(gofer_client_getxattr(cl, 987654321, "user.x", buf, sizeof(buf)), -EBADF,
+                 "an id the Gofer never handed out");
+}
+
 Test(gofer_server, statfs_fsync_allocate_mknod)
 {
     struct gofer_statfs sf;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "abi/errno.h"
@@ -20,6 +21,7 @@
 #include "gofer/server.h"
 #include "sentry/fs/goferfs.h"
 #include "sentry/vfs/vfs.h"
+#include "sentry/vfs/xattr.h"
 
 static char base[64], root[128];
 static struct gofer_server *srv;
@@ -473,6 +475,48 @@ Test(goferfs, setattr_mode_size_times)
     cr_assert_eq(hs.st_atim.tv_sec, 1000);
     cr_assert_str_eq(host_read("dir/file.txt"), "he");
     check_stat_matches_host("/dir/file.txt", "dir/file.txt", 0);
+}
+
+/* xattrs through the VFS reach the host file via the Gofer; fallocate too;
+ * and a symlink to outside the root is refused as Linux refuses user.* on
+ * links. */
+Test(goferfs, xattrs_and_fallocate_reach_host)
+{
+    char p[256], buf[64];
+    host(p, sizeof(p), "dir/file.txt");
+    if (setxattr(p, "user.probe", "1", 1, 0) != 0 && errno == EOPNOTSUPP)
+        cr_skip_test("no user xattrs here");
+    removexattr(p, "user.probe");
+    struct vfs_path fp;
+    cr_assert_eq(vfs_walk(&ctx, rootp, "/dir/file.txt", 0, &fp), 0);
+    cr_assert_eq(vfs_setxattr(&ctx.cred, true, fp, "user.k", "val", 3, 0), 0);
+    cr_assert_eq(getxattr(p, "user.k", buf, sizeof(buf)), 3, "on the host file");
+    cr_assert_eq(vfs_getxattr(&ctx.cred, true, fp, "user.k", buf, sizeof(buf)), 3);
+    cr_assert(memcmp(buf, "val", 3) == 0);
+    cr_assert_eq(vfs_getxattr(&ctx.cred, true, fp, "user.k", buf, 1), -ABI_ERANGE);
+    cr_assert_eq(vfs_listxattr(&ctx.cred, true, fp, buf, sizeof(buf)), 7);
+    cr_assert_str_eq(buf, "user.k");
+    cr_assert_eq(vfs_setxattr(&ctx.cred, true, fp, "trusted.k", "v", 1, 0), -ABI_EOPNOTSUPP,
+                 "the Gofer serves user.* only");
+    cr_assert_eq(vfs_removexattr(&ctx.cred, true, fp, "user.k"), 0);
+    cr_assert_eq(getxattr(p, "user.k", buf, sizeof(buf)), -1);
+    vfs_path_put(fp);
+    struct vfs_path lp;
+    cr_assert_eq(vfs_walk(&ctx, rootp, "/esc", VFS_WALK_NOFOLLOW, &lp), 0);
+    cr_assert_eq(vfs_setxattr(&ctx.cred, true, lp, "user.k", "v", 1, 0), -ABI_EPERM);
+    vfs_path_put(lp);
+    struct vfs_file *f = open_ok("/dir/file.txt", ABI_O_RDWR, 0);
+    cr_assert_eq(f->ops->allocate(f, 0, 0, 65536), 0);
+    struct stat hs;
+    cr_assert_eq(stat(p, &hs), 0);
+    cr_assert_eq(hs.st_size, 65536, "fallocate grew the host file");
+    /* SEEK_DATA/SEEK_HOLE are the host's answers through the donated fd
+     * (allocated but unwritten blocks may count as a hole). */
+    cr_assert_eq(f->ops->lseek(f, 0, ABI_SEEK_DATA), 0);
+    int64_t hole = f->ops->lseek(f, 0, ABI_SEEK_HOLE);
+    cr_assert(hole > 0 && hole <= 65536, "hole at %ld", (long)hole);
+    cr_assert_eq(f->ops->lseek(f, 65536, ABI_SEEK_DATA), -ABI_ENXIO);
+    vfs_file_put(f);
 }
 
 Test(goferfs, statfs_from_host)

@@ -31,7 +31,8 @@ static struct outcome run_filtered(bool debug, void (*fn)(void))
         dup2(p[1], 2);
         close(p[0]);
         const char *why = NULL;
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || sentry_install_seccomp(debug, -1, &why))
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            sentry_install_seccomp(debug, NULL, 0, &why))
             _exit(90);
         fn();
         syscall(SYS_exit_group, 0);

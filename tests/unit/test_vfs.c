@@ -489,8 +489,15 @@ Test(vfs, open_create_excl_trunc)
     cr_assert_eq(
         vfs_open(&ctx, rootp, "/a/tof", ABI_O_CREAT | ABI_O_RDWR | ABI_O_NOFOLLOW, 0644, &f),
         -ABI_ELOOP);
-    cr_assert_eq(vfs_open(&ctx, rootp, "/a/f", ABI_O_TMPFILE | ABI_O_RDWR, 0644, &f),
-                 -ABI_EOPNOTSUPP);
+    cr_assert_eq(vfs_open(&ctx, rootp, "/a/f", ABI_O_TMPFILE | ABI_O_RDWR, 0644, &f), -ABI_ENOTDIR);
+    cr_assert_eq(vfs_open(&ctx, rootp, "/a", ABI_O_TMPFILE | ABI_O_RDONLY, 0644, &f), -ABI_EINVAL);
+    /* O_TMPFILE: an unnamed file that linkat can name, unless O_EXCL. */
+    cr_assert_eq(vfs_open(&ctx, rootp, "/a", ABI_O_TMPFILE | ABI_O_RDWR, 0600, &f), 0);
+    struct vfs_inode *ti = f->dentry->inode;
+    cr_assert(vfs_is_reg(ti) && ti->nlink == 0 && (ti->mode & 07777) == 0600);
+    cr_assert(f->dentry->detached);
+    cr_assert_eq(f->ops->write(f, "tmp", 3), 3);
+    vfs_file_put(f);
 }
 
 Test(vfs, fd_table_holds_vfs_files)
