@@ -39,6 +39,10 @@ run: build
 	./$(BUILD)/runtime/moat do -- /bin/busybox echo "hello from inside the moat sandbox"
 	@echo "== moat do -- /bin/busybox uname -a (the sandbox's own identity)"
 	./$(BUILD)/runtime/moat do --hostname=sandbox -- /bin/busybox uname -a
+	@echo "== moat do -- /bin/cat /etc/os-release (Debian's dynamically linked cat, the host's root through the Gofer)"
+	./$(BUILD)/runtime/moat do -- /bin/cat /etc/os-release
+	@echo "== moat do -- /bin/ls -la /proc/self/ (the Sentry's own /proc)"
+	./$(BUILD)/runtime/moat do -- /bin/ls -la /proc/self/
 
 # The test build carries AddressSanitizer and UBSan.
 $(TEST_BUILD)/build.ninja:

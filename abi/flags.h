@@ -407,55 +407,57 @@
 #define ABI_RUSAGE_THREAD   1
 
 /* ---- ioctl requests (terminal and generic file) ---- */
-#define ABI_TCGETS      0x5401
-#define ABI_TCSETS      0x5402
-#define ABI_TCSETSW     0x5403
-#define ABI_TCSETSF     0x5404
-#define ABI_TCGETA      0x5405
-#define ABI_TCSETA      0x5406
-#define ABI_TCSETAW     0x5407
-#define ABI_TCSETAF     0x5408
-#define ABI_TCSBRK      0x5409
-#define ABI_TCXONC      0x540A
-#define ABI_TCFLSH      0x540B
-#define ABI_TIOCEXCL    0x540C
-#define ABI_TIOCNXCL    0x540D
-#define ABI_TIOCSCTTY   0x540E
-#define ABI_TIOCGPGRP   0x540F
-#define ABI_TIOCSPGRP   0x5410
-#define ABI_TIOCOUTQ    0x5411
-#define ABI_TIOCSTI     0x5412
-#define ABI_TIOCGWINSZ  0x5413
-#define ABI_TIOCSWINSZ  0x5414
-#define ABI_TIOCMGET    0x5415
-#define ABI_TIOCMBIS    0x5416
-#define ABI_TIOCMBIC    0x5417
-#define ABI_TIOCMSET    0x5418
-#define ABI_FIONREAD    0x541B
-#define ABI_TIOCINQ     ABI_FIONREAD
-#define ABI_TIOCLINUX   0x541C
-#define ABI_TIOCCONS    0x541D
-#define ABI_TIOCPKT     0x5420
-#define ABI_FIONBIO     0x5421
-#define ABI_TIOCNOTTY   0x5422
-#define ABI_TIOCSETD    0x5423
-#define ABI_TIOCGETD    0x5424
-#define ABI_TCSBRKP     0x5425
-#define ABI_TIOCSBRK    0x5427
-#define ABI_TIOCCBRK    0x5428
-#define ABI_TIOCGSID    0x5429
-#define ABI_TIOCGPTN    0x80045430u /* _IOR('T', 0x30, unsigned int) */
-#define ABI_TIOCSPTLCK  0x40045431u /* _IOW('T', 0x31, int) */
-#define ABI_TIOCGDEV    0x80045432u
-#define ABI_TIOCGPKT    0x80045438u
-#define ABI_TIOCGPTLCK  0x80045439u
-#define ABI_TIOCGEXCL   0x80045440u
-#define ABI_TIOCGPTPEER 0x5441
-#define ABI_FIONCLEX    0x5450
-#define ABI_FIOCLEX     0x5451
-#define ABI_FIOASYNC    0x5452
-#define ABI_FIOQSIZE    0x5460
-#define ABI_FIGETBSZ    0x0002 /* _IO(0x00, 2) */
+#define ABI_TCGETS       0x5401
+#define ABI_TCSETS       0x5402
+#define ABI_TCSETSW      0x5403
+#define ABI_TCSETSF      0x5404
+#define ABI_TCGETA       0x5405
+#define ABI_TCSETA       0x5406
+#define ABI_TCSETAW      0x5407
+#define ABI_TCSETAF      0x5408
+#define ABI_TCSBRK       0x5409
+#define ABI_TCXONC       0x540A
+#define ABI_TCFLSH       0x540B
+#define ABI_TIOCEXCL     0x540C
+#define ABI_TIOCNXCL     0x540D
+#define ABI_TIOCSCTTY    0x540E
+#define ABI_TIOCGPGRP    0x540F
+#define ABI_TIOCSPGRP    0x5410
+#define ABI_TIOCOUTQ     0x5411
+#define ABI_TIOCSTI      0x5412
+#define ABI_TIOCGWINSZ   0x5413
+#define ABI_TIOCSWINSZ   0x5414
+#define ABI_TIOCMGET     0x5415
+#define ABI_TIOCMBIS     0x5416
+#define ABI_TIOCMBIC     0x5417
+#define ABI_TIOCMSET     0x5418
+#define ABI_FIONREAD     0x541B
+#define ABI_TIOCINQ      ABI_FIONREAD
+#define ABI_TIOCLINUX    0x541C
+#define ABI_TIOCCONS     0x541D
+#define ABI_TIOCPKT      0x5420
+#define ABI_FIONBIO      0x5421
+#define ABI_TIOCNOTTY    0x5422
+#define ABI_TIOCSETD     0x5423
+#define ABI_TIOCGETD     0x5424
+#define ABI_TCSBRKP      0x5425
+#define ABI_TIOCSBRK     0x5427
+#define ABI_TIOCCBRK     0x5428
+#define ABI_TIOCGSID     0x5429
+#define ABI_TIOCGPTN     0x80045430u /* _IOR('T', 0x30, unsigned int) */
+#define ABI_TIOCSPTLCK   0x40045431u /* _IOW('T', 0x31, int) */
+#define ABI_TIOCGDEV     0x80045432u
+#define ABI_TIOCGPKT     0x80045438u
+#define ABI_TIOCGPTLCK   0x80045439u
+#define ABI_TIOCGEXCL    0x80045440u
+#define ABI_TIOCGPTPEER  0x5441
+#define ABI_FIONCLEX     0x5450
+#define ABI_FIOCLEX      0x5451
+#define ABI_FIOASYNC     0x5452
+#define ABI_FIOQSIZE     0x5460
+#define ABI_FIGETBSZ     0x0002     /* _IO(0x00, 2) */
+#define ABI_FICLONE      0x40049409 /* _IOW(0x94, 9, int) */
+#define ABI_FICLONERANGE 0x4020940d /* _IOW(0x94, 13, struct file_clone_range) */
 
 /* /dev/random's: _IOR('R', 0x00, int) */
 #define ABI_RNDGETENTCNT 0x80045200u

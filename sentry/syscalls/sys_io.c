@@ -368,6 +368,36 @@ static int64_t get_int(struct task *t, uint64_t addr, int32_t *v)
     return mm_copy_in(t->mm, v, addr, sizeof(*v)) != 0 ? -ABI_EFAULT : 0;
 }
 
+/* FICLONE / FICLONERANGE (cp's reflink attempt): no moat filesystem shares
+ * extents between files, so after Linux's checks the answer is the one a
+ * filesystem without reflink gives, and cp falls back to copying. */
+static int64_t clone_range(struct task *t, struct vfs_file *dst, uint32_t req, uint64_t argp)
+{
+    int64_t srcfd = (int64_t)argp;
+    if (req == ABI_FICLONERANGE) {
+        int64_t fd; /* struct file_clone_range starts with the source fd */
+        if (mm_copy_in(t->mm, &fd, argp, sizeof(fd)) != 0)
+            return -ABI_EFAULT;
+        srcfd = fd;
+    }
+    struct vfs_file *src =
+        srcfd < 0 || srcfd > INT32_MAX ? NULL : vfs_fd_lookup(t->fds, (int)srcfd);
+    if (!src || (src->flags & ABI_O_PATH))
+        return -ABI_EBADF;
+    if (src->mnt != dst->mnt)
+        return -ABI_EXDEV;
+    struct vfs_inode *si = vfs_file_inode(src), *di = vfs_file_inode(dst);
+    if (!si || !di)
+        return -ABI_EINVAL;
+    if (vfs_is_dir(si) || vfs_is_dir(di))
+        return -ABI_EISDIR;
+    if (!vfs_is_reg(si) || !vfs_is_reg(di))
+        return -ABI_EINVAL;
+    if (!vfs_file_readable(src) || !vfs_file_writable(dst) || (dst->flags & ABI_O_APPEND))
+        return -ABI_EBADF;
+    return -ABI_EOPNOTSUPP;
+}
+
 /* The requests Linux answers for every file before its driver sees them
  * (do_vfs_ioctl). Returns 1 when the request is not one of them. */
 static int64_t generic_ioctl(struct task *t, int fd, struct vfs_file *f, uint32_t req,
@@ -409,6 +439,9 @@ static int64_t generic_ioctl(struct task *t, int fd, struct vfs_file *f, uint32_
         if ((err = file_stat(f, &st)))
             return err;
         return put_int(t, argp, (int32_t)st.st_blksize);
+    case ABI_FICLONE:
+    case ABI_FICLONERANGE:
+        return clone_range(t, f, req, argp);
     case ABI_FIONREAD: {
         if (file_stat(f, &st) != 0 || !stat_is(&st, ABI_S_IFREG))
             return 1; /* the file's own answer: pipes, sockets, ttys */

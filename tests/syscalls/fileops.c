@@ -8,6 +8,8 @@
  */
 #include <fcntl.h>
 #include <stdbool.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
@@ -129,6 +131,22 @@ static void test_copy_file_range(void)
     close(rw);
     close(in);
     close(out);
+}
+
+/* FICLONE's checks before the filesystem is asked (whether it can share
+ * extents depends on the filesystem, so that answer is not tested). */
+static void test_ficlone(void)
+{
+    int out = make("clone", NULL, 0);
+    int in = (int)e(open("src", O_RDONLY));
+    int d = (int)e(open(".", O_RDONLY | O_DIRECTORY));
+    is_int(e(ioctl(out, FICLONE, 9999)), -EBADF, "FICLONE from a closed fd: EBADF");
+    is_int(e(ioctl(out, FICLONE, d)), -EISDIR, "FICLONE from a directory: EISDIR");
+    is_int(e(ioctl(in, FICLONE, out)), -EBADF, "FICLONE into a read-only file: EBADF");
+    close(d);
+    close(in);
+    close(out);
+    unlink("clone");
 }
 
 /* From the test's own executable (the image, under moat) to a file here:
@@ -311,6 +329,7 @@ int main(int argc, char **argv)
     long fs_type = statfs(".", &sfs) == 0 ? (long)sfs.f_type : 0;
     test_sendfile();
     test_copy_file_range();
+    test_ficlone();
     test_copy_across(self);
     test_fallocate(fs_type);
     test_tmpfile();
