@@ -13,7 +13,17 @@ static int tty_open(struct vfs_inode *ino, struct vfs_file *f)
 
 static const struct vfs_chrdev tty_dev = {5, 0, "tty", tty_open};
 
+/* /dev/console (5:1): no console is attached to a sandbox yet. */
+static int console_open(struct vfs_inode *ino, struct vfs_file *f)
+{
+    (void)ino, (void)f;
+    return -ABI_ENODEV;
+}
+
+static const struct vfs_chrdev console_dev = {5, 1, "console", console_open};
+
 int devfs_tty_register(void)
 {
-    return vfs_chrdev_register(&tty_dev);
+    int err = vfs_chrdev_register(&tty_dev);
+    return err ? err : vfs_chrdev_register(&console_dev);
 }

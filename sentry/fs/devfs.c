@@ -1,6 +1,8 @@
-/* The layout of /dev. runc and gVisor give a container the same set of
- * nodes; /dev/console exists there only when the container has a terminal,
- * and ptmx/pts come with moat's devpts, so neither is here yet. */
+/* The layout of /dev: the set of nodes runc and gVisor give a container,
+ * and /dev/console, which programs look for (runc makes it only for a
+ * container with a terminal; until moat attaches one, opening it is ENODEV,
+ * Linux's answer when no console is registered). ptmx/pts come with moat's
+ * devpts. */
 #include <string.h>
 
 #include "abi/errno.h"
@@ -11,11 +13,12 @@
 struct dev_node {
     const char *name;
     uint32_t major, minor;
+    uint32_t mode;
 };
 
 static const struct dev_node dev_nodes[] = {
-    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
-    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3, 0666},    {"zero", 1, 5, 0666}, {"full", 1, 7, 0666},    {"random", 1, 8, 0666},
+    {"urandom", 1, 9, 0666}, {"tty", 5, 0, 0666},  {"console", 5, 1, 0600},
 };
 
 static const char *const dev_links[][2] = {
@@ -37,7 +40,8 @@ int devfs_populate(const struct vfs_walk_ctx *ctx, struct vfs_path dir)
 {
     for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
         const struct dev_node *n = &dev_nodes[i];
-        int err = vfs_mknodat(ctx, dir, n->name, ABI_S_IFCHR | 0666, vfs_mkdev(n->major, n->minor));
+        int err =
+            vfs_mknodat(ctx, dir, n->name, ABI_S_IFCHR | n->mode, vfs_mkdev(n->major, n->minor));
         if (err)
             return err;
     }

@@ -69,10 +69,12 @@ static void test_nodes(void)
     struct statfs sf;
     is_int(e(statfs("/dev/shm", &sf)), 0, "statfs /dev/shm");
     is_hex((unsigned long)sf.f_type, TMPFS_MAGIC_, "/dev/shm is a tmpfs");
-    /* runc and gVisor have /dev/console only for a container with a
-     * terminal: then it is the terminal, 5, 1 or a pts. */
+    /* A container's /dev/console is the console device (5, 1) or, with a
+     * terminal, a pts; some runtimes leave it out. */
     long r = e(lstat("/dev/console", &st));
     ok(r == -ENOENT || (r == 0 && S_ISCHR(st.st_mode)), "/dev/console is absent or a device");
+    if (r == 0 && major(st.st_rdev) == 5 && minor(st.st_rdev) == 1)
+        ok((st.st_mode & 0777) == 0600, "/dev/console is private to root (%o)", st.st_mode & 0777);
 }
 
 static void test_null(void)

@@ -130,7 +130,12 @@ Test(devfs, layout)
     struct abi_stat st;
     cr_assert_eq(vfs_statat(&ctx, rootp, "dev/shm", 0, &st), 0);
     cr_assert_eq(st.st_mode, ABI_S_IFDIR | 01777);
-    cr_assert_eq(vfs_statat(&ctx, rootp, "dev/console", 0, &st), -ABI_ENOENT);
+    cr_assert_eq(vfs_statat(&ctx, rootp, "dev/console", 0, &st), 0);
+    cr_assert_eq(st.st_mode, ABI_S_IFCHR | 0600);
+    cr_assert_eq(st.st_rdev, vfs_mkdev(5, 1));
+    struct vfs_file *f = NULL;
+    cr_assert_eq(vfs_open(&ctx, rootp, "dev/console", ABI_O_RDWR, 0, &f), -ABI_ENODEV,
+                 "no console is attached to the sandbox");
     cr_assert_eq(vfs_statat(&ctx, rootp, "dev/ptmx", 0, &st), -ABI_ENOENT);
 }
 
