@@ -107,6 +107,29 @@ static const long calls[] = {
     SYS_fdatasync,
     SYS_sync,
     SYS_syncfs,
+    SYS_flock,
+    SYS_fallocate,
+    SYS_fadvise64,
+    SYS_readahead,
+    SYS_sendfile,
+    SYS_copy_file_range,
+    SYS_getxattr,
+    SYS_lgetxattr,
+    SYS_fgetxattr,
+    SYS_setxattr,
+    SYS_fsetxattr,
+    SYS_listxattr,
+    SYS_flistxattr,
+    SYS_removexattr,
+    SYS_fremovexattr,
+    SYS_sysinfo,
+    SYS_mknodat,
+    SYS_linkat,
+    SYS_symlinkat,
+    SYS_readlinkat,
+    SYS_fchmodat,
+    SYS_fchownat,
+    SYS_chroot,
     /* and some it does not: ENOSYS paths */
     SYS_socket,
     SYS_clone,
@@ -114,7 +137,6 @@ static const long calls[] = {
     SYS_kill,
     SYS_mount,
     SYS_ptrace,
-    SYS_sendfile,
     1000,
     -1,
 };
@@ -135,12 +157,44 @@ static uint64_t next(void)
 static char *scratch;
 #define SCRATCH_SIZE 65536
 
-/* Real paths, so that file calls get past the path walk. */
+/* Real paths, so that file calls get past the path walk: the overlay root
+ * and the Gofer below it, /proc's magic links and generated files, devices,
+ * sysfs, xattr names. */
 static const char *const paths[] = {
-    "/etc/os-release", "/etc",      "/",      "/tmp", "/tmp/fz",
-    "/tmp/fz/a",       "/tmp/fz/b", "/tmp/l", ".",    "..",
-    "/usr/bin",        "/proc",     "/dev",   "fz",   "/bin/sh",
+    "/etc/os-release",
+    "/etc",
+    "/",
+    "/tmp",
+    "/tmp/fz",
+    "/tmp/fz/a",
+    "/tmp/fz/b",
+    "/tmp/l",
+    ".",
+    "..",
+    "/usr/bin",
+    "/proc",
+    "/dev",
+    "fz",
+    "/bin/sh",
     "/nonexistent/x",
+    "/proc/self/fd/3",
+    "/proc/self/fd/5",
+    "/proc/self/cwd",
+    "/proc/self/root/etc",
+    "/proc/self/exe",
+    "/proc/self/maps",
+    "/proc/self/fdinfo/4",
+    "/proc/1/status",
+    "/proc/sys/kernel/hostname",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/console",
+    "/dev/fd/6",
+    "/dev/shm",
+    "/sys/devices/system/cpu/online",
+    "user.moat",
+    "trusted.x",
 };
 
 static uint64_t arg(void *region)
@@ -200,6 +254,10 @@ int main(int argc, char **argv)
     syscall(SYS_open, "/etc/os-release", O_RDONLY);
     syscall(SYS_open, "/etc", O_RDONLY | O_DIRECTORY);
     syscall(SYS_open, "/tmp/fz/a", O_RDWR | O_CREAT, 0644);
+    syscall(SYS_open, "/proc/self/maps", O_RDONLY);
+    syscall(SYS_open, "/dev/zero", O_RDWR);
+    syscall(SYS_open, "/sys/devices/system/cpu/online", O_RDONLY);
+    syscall(SYS_open, "/proc/self/fd", O_RDONLY | O_DIRECTORY);
     for (long i = 0; i < iterations; i++) {
         long nr = calls[next() % (sizeof(calls) / sizeof(calls[0]))];
         uint64_t a[6];
@@ -208,6 +266,10 @@ int main(int argc, char **argv)
         /* A write to stdout of a huge random buffer would only be noise. */
         if ((nr == SYS_write || nr == SYS_pwrite64) && a[0] < 3)
             a[2] %= 64;
+        if (nr == SYS_sendfile && a[0] < 3)
+            a[0] += 3;
+        if (nr == SYS_copy_file_range && a[2] < 3)
+            a[2] += 3;
         /* Calls that reshape memory aim at the fuzzer's own region, so that
          * most runs survive long enough to exercise everything else. */
         if (nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_mremap || nr == SYS_madvise ||
