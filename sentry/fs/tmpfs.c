@@ -889,13 +889,19 @@ static int reg_mmap(struct vfs_file *f, bool shared, struct mm_fpages **pages)
 }
 
 /* Give back page i of n's list. */
-static void page_drop(struct tnode *n, size_t i)
+/* Frees the pages with index in [lo, hi), found by binary search: the
+ * range may be far larger than the file's pages (a sparse file). */
+static void pages_drop_range(struct tnode *n, uint64_t lo, uint64_t hi)
 {
+    size_t i0 = page_pos(n, lo), i1 = page_pos(n, hi);
+    if (i0 >= i1)
+        return;
     struct tmpfs *fs = fs_of(n);
-    mm_memfile_free(fs->mf, n->pages[i].off, MM_PAGE_SIZE);
-    memmove(&n->pages[i], &n->pages[i + 1], (n->npages - i - 1) * sizeof(n->pages[0]));
-    n->npages--;
-    fs->used_pages--;
+    for (size_t i = i0; i < i1; i++)
+        mm_memfile_free(fs->mf, n->pages[i].off, MM_PAGE_SIZE);
+    memmove(&n->pages[i0], &n->pages[i1], (n->npages - i1) * sizeof(n->pages[0]));
+    n->npages -= i1 - i0;
+    fs->used_pages -= i1 - i0;
     n->vfs.blocks = (int64_t)n->npages * (PAGE / 512);
 }
 
@@ -903,23 +909,25 @@ static void page_drop(struct tnode *n, size_t i)
  * pages at either edge are cleared. */
 static void punch_hole(struct tnode *n, int64_t off, int64_t end)
 {
+    if (end <= off)
+        return;
     /* Mappings must let go of the pages before they are reused. */
-    if (n->fpages && end > off)
+    if (n->fpages)
         mm_fpages_punch(n->fpages, (uint64_t)off, (uint64_t)(end - off));
-    for (int64_t pos = off; pos < end;) {
-        int64_t in = pos % PAGE, chunk = PAGE - in < end - pos ? PAGE - in : end - pos;
-        uint64_t idx = (uint64_t)(pos / PAGE);
-        if (chunk == PAGE) {
-            size_t i = page_pos(n, idx);
-            if (i < n->npages && n->pages[i].idx == idx)
-                page_drop(n, i);
-        } else {
-            char *p = page_ptr(n, idx);
-            if (p)
-                memset(p + in, 0, (size_t)chunk);
-        }
-        pos += chunk;
+    uint64_t whole_lo = (uint64_t)(off + PAGE - 1) / PAGE, whole_hi = (uint64_t)end / PAGE;
+    if (off % PAGE) {
+        int64_t page_end = (off / PAGE + 1) * PAGE;
+        char *p = page_ptr(n, (uint64_t)(off / PAGE));
+        if (p)
+            memset(p + off % PAGE, 0, (size_t)((end < page_end ? end : page_end) - off));
     }
+    if (end % PAGE && (uint64_t)end / PAGE >= whole_lo) {
+        char *p = page_ptr(n, (uint64_t)end / PAGE);
+        if (p)
+            memset(p, 0, (size_t)(end % PAGE));
+    }
+    if (whole_hi > whole_lo)
+        pages_drop_range(n, whole_lo, whole_hi);
 }
 
 /* tmpfs allocates and punches holes, as Linux's does; other modes are not
@@ -935,11 +943,11 @@ static int reg_allocate(struct vfs_file *f, int mode, int64_t off, int64_t len)
         touch_mc(n);
         return 0;
     }
-    uint64_t first = (uint64_t)(off / PAGE), last = (uint64_t)((end - 1) / PAGE), missing = 0;
-    for (uint64_t idx = first; idx <= last; idx++) {
-        if (!page_ptr(n, idx))
-            missing++;
-    }
+    uint64_t first = (uint64_t)(off / PAGE), last = (uint64_t)((end - 1) / PAGE);
+    /* Counted from the pages the file has (sorted by index), not by walking
+     * the range: a guest may ask for terabytes, which must fail at once. */
+    uint64_t present = page_pos(n, last + 1) - page_pos(n, first);
+    uint64_t missing = last - first + 1 - present;
     struct tmpfs *fs = fs_of(n);
     /* All or nothing: a failed fallocate leaves no pages behind. */
     if (missing > fs->max_pages - fs->used_pages)

@@ -2,15 +2,16 @@
 # Random syscalls with hostile arguments, many seeds: the guest may die of its
 # own actions, but the Sentry must always report an ordinary guest outcome,
 # never crash, never leave a sanitizer report, never hang.
-# usage: sysfuzz.sh MOAT SYSFUZZ [SEEDS]
+# usage: sysfuzz.sh MOAT SYSFUZZ [SEEDS [FIRST]]
 set -u
 . "$(dirname "$0")/tap.sh"
-moat=$1 prog=$2 seeds=${3:-40}
+moat=$1 prog=$2 seeds=${3:-40} first=${4:-1}
 completed=0
-for seed in $(seq 1 "$seeds"); do
-    timeout 60 "$moat" do -- "$prog" "$seed" </dev/null >"$TAP_TMP/out" 2>"$TAP_TMP/err"
+for seed in $(seq "$first" $((first + seeds - 1))); do
+    # A Sentry stuck in a loop ignores the forwarded SIGTERM: KILL follows.
+    timeout --kill-after=5 60 "$moat" do -- "$prog" "$seed" </dev/null >"$TAP_TMP/out" 2>"$TAP_TMP/err"
     rc=$?
-    if [ "$rc" = 124 ] || [ "$rc" = 125 ] || [ "$rc" = 126 ] || [ "$rc" = 127 ]; then
+    if [ "$rc" = 124 ] || [ "$rc" = 125 ] || [ "$rc" = 126 ] || [ "$rc" = 127 ] || [ "$rc" = 137 ]; then
         fail "seed $seed: moat itself failed (status $rc)" "$(head -c 2000 "$TAP_TMP/err")"
         continue
     fi
