@@ -68,9 +68,11 @@ uint64_t platform_vdso_base(const struct platform *p);
 int platform_as_create(struct platform *p, struct platform_as **out);
 void platform_as_destroy(struct platform_as *as);
 /* Map [addr, addr+len) to memory-file offset off with prot (MAP_SHARED|MAP_FIXED).
- * If unmap or protect fails, the address space is marked broken and no
- * context of it runs again (platform_ctx_run returns -EIO): the Sentry may
- * already have reused the memory it was giving up. */
+ * If unmap fails, the address space is marked broken and no context of it
+ * runs again (platform_ctx_run returns -EIO): the Sentry may already have
+ * reused the memory it was giving up. protect may fail part-way (a host
+ * mprotect stops at the first unmapped page of a sparsely mapped range, with
+ * ENOMEM): the caller must then unmap the range, which restores safety. */
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);

@@ -253,13 +253,11 @@ static int ptrace_as_unmap(struct platform_as *as_, uint64_t addr, uint64_t len)
     return r;
 }
 
+/* A failure is the caller's to repair (by unmapping): see platform.h. */
 static int ptrace_as_protect(struct platform_as *as_, uint64_t addr, uint64_t len, int prot)
 {
     struct ptrace_as *as = (struct ptrace_as *)as_;
-    int r = (int)inject(as->main, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
-    if (r)
-        as->broken = true;
-    return r;
+    return (int)inject(as->main, SYS_mprotect, addr, len, (uint64_t)prot, 0, 0, 0);
 }
 
 static int ptrace_as_host_pid(const struct platform_as *as)

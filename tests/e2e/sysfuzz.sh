@@ -9,9 +9,15 @@ moat=$1 prog=$2 seeds=${3:-40} first=${4:-1}
 completed=0
 for seed in $(seq "$first" $((first + seeds - 1))); do
     # A Sentry stuck in a loop ignores the forwarded SIGTERM: KILL follows.
+    # (137 alone is not a hang: the guest may end killed, 128 + SIGKILL.)
+    start=$SECONDS
     timeout --kill-after=5 60 "$moat" do -- "$prog" "$seed" </dev/null >"$TAP_TMP/out" 2>"$TAP_TMP/err"
     rc=$?
-    if [ "$rc" = 124 ] || [ "$rc" = 125 ] || [ "$rc" = 126 ] || [ "$rc" = 127 ] || [ "$rc" = 137 ]; then
+    if [ $((SECONDS - start)) -ge 60 ]; then
+        fail "seed $seed: the sandbox hung (status $rc)" "$(head -c 2000 "$TAP_TMP/err")"
+        continue
+    fi
+    if [ "$rc" = 124 ] || [ "$rc" = 125 ] || [ "$rc" = 126 ] || [ "$rc" = 127 ]; then
         fail "seed $seed: moat itself failed (status $rc)" "$(head -c 2000 "$TAP_TMP/err")"
         continue
     fi
