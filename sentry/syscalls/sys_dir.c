@@ -37,9 +37,15 @@ int64_t sys_getdents64(struct task *t, const uint64_t a[6])
     char *buf = malloc(n ? n : 1);
     if (!buf)
         return -ABI_ENOMEM;
+    /* Every filesystem's getdents64 keeps its cursor in f->pos: put it back
+     * when the entries never reached the guest, so that a retry gets them,
+     * as on Linux. */
+    int64_t pos = f->pos;
     int64_t r = f->ops->getdents64(f, buf, n);
-    if (r > 0 && mm_copy_out(t->mm, a[1], buf, (size_t)r) != 0)
+    if (r > 0 && mm_copy_out(t->mm, a[1], buf, (size_t)r) != 0) {
+        f->pos = pos;
         r = -ABI_EFAULT;
+    }
     free(buf);
     return r;
 }

@@ -44,7 +44,10 @@ static int64_t do_open(struct task *t, int64_t dirfd, uint64_t upath, uint32_t f
     if (fd < 0)
         return fd;
     struct vfs_path start;
-    int err = task_at_start(t, dirfd, path, &start);
+    /* Scoped resolution starts at dirfd even for an absolute path: its "/"
+     * is dirfd (IN_ROOT), or refused (BENEATH). */
+    bool scoped = resolve & (VFS_RESOLVE_BENEATH | VFS_RESOLVE_IN_ROOT);
+    int err = task_at_start(t, dirfd, scoped ? NULL : path, &start);
     if (err)
         return err;
     struct vfs_walk_ctx ctx;

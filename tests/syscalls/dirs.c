@@ -87,6 +87,13 @@ static void test_getdents(void)
     is_int(e(syscall(SYS_getdents64, fd, buf, sizeof(buf))), -EINVAL,
            "a buffer too small for one record is EINVAL");
     is_int(e(syscall(SYS_getdents64, fd, NULL, 4096)), -EFAULT, "a NULL buffer is EFAULT");
+    {
+        char all[4096];
+        long r = e(syscall(SYS_getdents64, fd, all, sizeof(all))), count = 0;
+        for (long off = 0; off < r; off += ((struct linux_dirent64 *)(all + off))->d_reclen)
+            count++;
+        is_int(count, 6, "after EFAULT the same fd still lists every entry");
+    }
     close(fd);
     fd = (int)e(syscall(SYS_open, "ls/a", O_RDONLY));
     char big[256];

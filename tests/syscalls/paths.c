@@ -190,6 +190,12 @@ static void test_openat2(void)
            "RESOLVE_NO_SYMLINKS refuses a final link");
     is_int(openat2_(AT_FDCWD, "a/up/file", O_RDONLY, RESOLVE_NO_SYMLINKS), -ELOOP,
            "RESOLVE_NO_SYMLINKS refuses an intermediate link");
+    is_int(openat2_(a, "/b/file", O_RDONLY, RESOLVE_IN_ROOT), 0,
+           "RESOLVE_IN_ROOT: an absolute path starts at dirfd");
+    is_int(openat2_(a, "/../../b/file", O_RDONLY, RESOLVE_IN_ROOT), 0,
+           "RESOLVE_IN_ROOT: .. stops at dirfd");
+    is_int(openat2_(a, "/abs", O_RDONLY, RESOLVE_IN_ROOT), -ENOENT,
+           "RESOLVE_IN_ROOT: a name beside dirfd is not reachable from it");
     is_int(openat2_(a, "b/file", O_RDONLY, RESOLVE_BENEATH | RESOLVE_IN_ROOT), -EINVAL,
            "BENEATH|IN_ROOT is EINVAL");
     is_int(openat2_(a, "b/file", O_RDONLY, 0x1000), -EINVAL, "unknown resolve bit is EINVAL");
