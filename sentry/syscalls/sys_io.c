@@ -170,6 +170,10 @@ static int64_t rw_one(struct task *t, const uint64_t a[6], bool write, bool posi
     uint64_t n = a[2] > MAX_RW_COUNT ? MAX_RW_COUNT : a[2];
     if (!kernel_access_ok(a[1], n))
         return -ABI_EFAULT;
+    /* Linux's rw_verify_area: the range may not run past the largest
+     * offset (and the chunked I/O below must not overflow it). */
+    if (positional && (a[2] > INT64_MAX || a[3] + a[2] > INT64_MAX))
+        return -ABI_EINVAL;
     struct abi_iovec one = {a[1], n};
     int64_t off = positional ? (int64_t)a[3] : -1;
     return write ? write_vec(t, f, &one, 1, off) : read_vec(t, f, &one, 1, off);
@@ -373,15 +377,16 @@ static int64_t get_int(struct task *t, uint64_t addr, int32_t *v)
  * filesystem without reflink gives, and cp falls back to copying. */
 static int64_t clone_range(struct task *t, struct vfs_file *dst, uint32_t req, uint64_t argp)
 {
-    int64_t srcfd = (int64_t)argp;
+    uint64_t srcfd = argp;
     if (req == ABI_FICLONERANGE) {
         int64_t fd; /* struct file_clone_range starts with the source fd */
         if (mm_copy_in(t->mm, &fd, argp, sizeof(fd)) != 0)
             return -ABI_EFAULT;
-        srcfd = fd;
+        srcfd = (uint64_t)fd;
     }
-    struct vfs_file *src =
-        srcfd < 0 || srcfd > INT32_MAX ? NULL : vfs_fd_lookup(t->fds, (int)srcfd);
+    /* Linux looks the fd up as an unsigned int: only the low 32 bits count. */
+    uint32_t fd32 = (uint32_t)srcfd;
+    struct vfs_file *src = fd32 > INT32_MAX ? NULL : vfs_fd_lookup(t->fds, (int)fd32);
     if (!src || (src->flags & ABI_O_PATH))
         return -ABI_EBADF;
     if (src->mnt != dst->mnt)
@@ -483,8 +488,15 @@ int64_t sys_ioctl(struct task *t, const uint64_t a[6])
     size_t len = how ? how->len : 0;
     if (!how || how->dir == IOC_VALUE)
         arg.value = a[2];
-    else if (how->dir == IOC_IN && mm_copy_in(t->mm, &arg, a[2], len) != 0)
+    else if (how->dir == IOC_IN && mm_copy_in(t->mm, &arg, a[2], len) != 0) {
+        /* Linux's drivers copy the argument in themselves, so a file that is
+         * no terminal (a host pipe or file on stdio) refuses these terminal
+         * requests with ENOTTY before the pointer is looked at. */
+        struct abi_stat st;
+        if (file_stat(f, &st) == 0 && !stat_is(&st, ABI_S_IFCHR))
+            return -ABI_ENOTTY;
         return -ABI_EFAULT;
+    }
     int err = f->ops->ioctl(f, req, &arg, len);
     if (err)
         return err;

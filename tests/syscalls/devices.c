@@ -7,6 +7,8 @@
  * links come last: they need /proc.
  */
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -112,6 +114,14 @@ static void test_zero_full(void)
     static char big[1 << 20];
     is_int(e(read(fd, big, sizeof(big))), sizeof(big), "a 1 MiB read of /dev/zero is whole");
     is_int(e(lseek(fd, 12, SEEK_SET)), 0, "lseek /dev/zero is 0");
+    /* An offset plus count past the largest offset is EINVAL, before the
+     * device is asked (and before the Sentry's chunked read overflows). */
+    is_int(e(pread(fd, big, sizeof(big), INT64_MAX - 10)), -EINVAL,
+           "pread /dev/zero running past the largest offset is EINVAL");
+    is_int(e(pwrite(fd, big, sizeof(big), INT64_MAX - 10)), -EINVAL,
+           "pwrite /dev/zero running past the largest offset is EINVAL");
+    is_int(e(pread(fd, big, sizeof(big), INT64_MAX / 2)), sizeof(big),
+           "pread /dev/zero at a large offset that fits is whole");
     close(fd);
 
     fd = (int)e(open("/dev/full", O_RDWR));
@@ -267,7 +277,13 @@ static void test_ioctl(void)
     is_int(e(ioctl(fd, FIOCLEX)), -EBADF, "ioctl on an O_PATH fd is EBADF");
     close(fd);
 
+    /* FICLONE's source fd is an unsigned int: the high bits of the
+     * argument are dropped, so this names the directory below. */
     fd = (int)e(open(".", O_RDONLY | O_DIRECTORY));
+    int dst = (int)e(open("f", O_RDWR));
+    is_int(e(ioctl(dst, FICLONE, (1UL << 32) | (unsigned long)fd)), -EISDIR,
+           "FICLONE takes the low 32 bits of its fd argument");
+    close(dst);
     is_int(e(ioctl(fd, FIONREAD, &n)), -ENOTTY, "FIONREAD on a directory is ENOTTY");
     is_int(e(ioctl(fd, FIOQSIZE, &qsize)), 0, "FIOQSIZE on a directory");
     close(fd);
@@ -280,6 +296,14 @@ static void test_ioctl(void)
     is_int(e(ioctl(fd, TCSETS, unmapped())), -ENOTTY,
            "TCSETS on /dev/null is ENOTTY before the argument is read");
     ok(!isatty(fd), "isatty(/dev/null) is false");
+    /* The same for the stdio the sandbox was given, when it is a pipe or a
+     * file (under the test runner): a terminal would read the argument. */
+    if (!isatty(1)) {
+        is_int(e(ioctl(1, TCSETS, unmapped())), -ENOTTY,
+               "TCSETS on a non-terminal stdout is ENOTTY before the argument is read");
+        is_int(e(ioctl(1, TIOCSWINSZ, unmapped())), -ENOTTY,
+               "TIOCSWINSZ on a non-terminal stdout is ENOTTY before the argument is read");
+    }
     is_int(e(ioctl(fd, FIOCLEX)), 0, "FIOCLEX on /dev/null");
     is_int(e(fcntl(fd, F_GETFD)), FD_CLOEXEC, "sets FD_CLOEXEC");
     on = 1;

@@ -115,6 +115,17 @@ static void test_stat_status(void)
     char c2[64];
     n = slurp("/proc/self/comm", c2, sizeof(c2));
     ok(n > 0 && c2[n - 1] == '\n' && strncmp(c2, comm, strlen(comm)) == 0, "comm file");
+    /* A write sets the name to the bytes written (up to 15), a newline
+     * included, as Linux's comm_write does. */
+    int cfd = open("/proc/self/comm", O_WRONLY);
+    is_int(e(write(cfd, "ab\n", 3)), 3, "write comm");
+    n = slurp("/proc/self/comm", c2, sizeof(c2));
+    ok(n == 4 && memcmp(c2, "ab\n\n", 4) == 0, "comm keeps the newline written");
+    is_int(e(write(cfd, "0123456789abcdefgh", 18)), 18, "a long comm write takes it all");
+    n = slurp("/proc/self/comm", c2, sizeof(c2));
+    ok(n == 16 && memcmp(c2, "0123456789abcde\n", 16) == 0, "and keeps 15 bytes");
+    write(cfd, comm, strlen(comm));
+    close(cfd);
 
     unsigned long sm[7];
     n = slurp("/proc/self/statm", big, sizeof(big));
@@ -192,6 +203,18 @@ static void test_fds(void)
     struct stat st;
     is_int(e(lstat(link, &st)), 0, "lstat fd/N");
     is_int(st.st_mode, S_IFLNK | 0700, "an O_RDWR fd's link is 0700");
+    /* The link's mode follows the fd when another file is dup2'd over it
+     * (the dentry from the lstat above may be cached). */
+    int ro = (int)e(open("f", O_RDONLY));
+    is_int(e(dup2(ro, fd)), fd, "dup2 a read-only fd over it");
+    is_int(e(lstat(link, &st)), 0, "lstat fd/N again");
+    is_int(st.st_mode, S_IFLNK | 0500, "now its link is 0500");
+    close(ro);
+    close(fd);
+    fd = (int)e(open("f", O_RDWR));
+    ok(fd >= 3, "reopen the file read-write");
+    lseek(fd, 5, SEEK_SET);
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 
     DIR *d = opendir("/proc/self/fd");
     int seen = 0;
@@ -204,6 +227,31 @@ static void test_fds(void)
         closedir(d);
     ok((seen & 7) == 7, "fd/ lists 0, 1 and 2");
     ok(seen & (1 << fd), "fd/ lists the new fd");
+
+    /* The listing is of the fds at reading time: it has the directory's own
+     * fd, and after a rewind the fds opened since. */
+    d = opendir("/proc/self/fd");
+    int own = d ? dirfd(d) : -1, later = -1;
+    for (int pass = 0; d && pass < 2; pass++) {
+        seen = 0;
+        for (struct dirent *de; (de = readdir(d));) {
+            int v = atoi(de->d_name);
+            if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && v < 32)
+                seen |= 1 << v;
+        }
+        if (pass == 0) {
+            ok(own >= 0 && own < 32 && (seen & (1 << own)), "fd/ lists the fd reading it");
+            later = (int)e(open("f", O_RDONLY));
+            rewinddir(d);
+        } else {
+            ok(later >= 0 && later < 32 && (seen & (1 << later)),
+               "after rewinddir fd/ lists an fd opened since");
+        }
+    }
+    if (d)
+        closedir(d);
+    if (later >= 0)
+        close(later);
 
     /* Following the link opens the file itself, with an offset of its own. */
     int fd2 = (int)e(open(link, O_RDONLY));

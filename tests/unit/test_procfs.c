@@ -425,3 +425,59 @@ Test(procfs, sysfs_cpus)
     k.ncpus = 4;
     cr_assert_str_eq(read_all("/sys/devices/system/cpu/online"), "0-3\n");
 }
+
+/* Open files hold their whole snapshot: together they stay within a budget,
+ * so that a guest cannot make the Sentry hold one large text per fd
+ * without bound. */
+Test(procfs, snapshots_share_a_budget)
+{
+    struct vfs_file *d;
+    char dents[4096];
+    size_t base = synth_snapshot_held();
+    cr_assert_eq(vfs_open(&ctx, rootp, "/proc/self/fd", ABI_O_RDONLY, 0, &d), 0);
+    size_t old = synth_set_snapshot_budget(base + 32 * 1024);
+    struct vfs_file *files[256];
+    int n = 0, err = 0;
+    while (n < 256) {
+        err = vfs_open(&ctx, rootp, "/proc/cpuinfo", ABI_O_RDONLY, 0, &files[n]);
+        if (err)
+            break;
+        n++;
+    }
+    cr_assert_eq(err, -ABI_ENOMEM, "open %d: %d", n, err);
+    cr_assert_gt(n, 0);
+    cr_assert_leq(synth_snapshot_held(), base + 32 * 1024);
+    /* Directory listings count too: taken at the first getdents. */
+    cr_assert_eq(d->ops->getdents64(d, dents, sizeof(dents)), -ABI_ENOMEM);
+    /* Closing one makes room for another. */
+    vfs_file_put(files[--n]);
+    cr_assert_eq(vfs_open(&ctx, rootp, "/proc/cpuinfo", ABI_O_RDONLY, 0, &files[n]), 0);
+    n++;
+    while (n > 0)
+        vfs_file_put(files[--n]);
+    synth_set_snapshot_budget(old);
+    cr_assert_gt(d->ops->getdents64(d, dents, sizeof(dents)), 0);
+    vfs_file_put(d);
+    cr_assert_eq(synth_snapshot_held(), base, "every open's charge is returned");
+}
+
+/* hostname takes writes as Linux's strict proc_dostring: at the offset, up
+ * to a NUL or newline, the excess dropped, the whole write consumed. */
+Test(procfs, hostname_writes_as_proc_dostring)
+{
+    struct vfs_file *f;
+    cr_assert_eq(vfs_open(&ctx, rootp, "/proc/sys/kernel/hostname", ABI_O_WRONLY, 0, &f), 0);
+    char longname[100];
+    memset(longname, 'a', sizeof(longname));
+    cr_assert_eq(f->ops->write(f, longname, sizeof(longname)), (int64_t)sizeof(longname));
+    cr_assert_eq(strlen(k.hostname), 64);
+    cr_assert_eq(f->ops->pwrite(f, "newhost\n", 8, 0), 8);
+    cr_assert_str_eq(k.hostname, "newhost");
+    cr_assert_eq(f->ops->pwrite(f, "zz", 2, 3), 2);
+    cr_assert_str_eq(k.hostname, "newzz");
+    cr_assert_eq(f->ops->pwrite(f, "yy", 2, 10), 2);
+    cr_assert_str_eq(k.hostname, "newzz", "a write past the end is ignored");
+    cr_assert_eq(f->ops->pwrite(f, "ab\0cd", 5, 0), 5);
+    cr_assert_str_eq(k.hostname, "ab");
+    vfs_file_put(f);
+}

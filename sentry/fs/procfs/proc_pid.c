@@ -622,11 +622,12 @@ static int task_lookup(const struct synth_ctx *c, const char *name, struct synth
     return 0;
 }
 
-static int64_t store_comm(const struct synth_ctx *c, const char *data, size_t n)
+/* Linux's comm_write: the first 15 bytes written become the name, a
+ * trailing newline included (the file then reads "name\n\n"). */
+static int64_t store_comm(const struct synth_ctx *c, const char *data, size_t n, int64_t off)
 {
+    (void)off; /* every write names the task afresh */
     size_t len = n < sizeof(c->task->comm) - 1 ? n : sizeof(c->task->comm) - 1;
-    if (len && data[len - 1] == '\n' && len == n)
-        len--;
     memcpy(c->task->comm, data, len);
     c->task->comm[len] = '\0';
     return (int64_t)n;

@@ -22,27 +22,33 @@ static int gen_domainname(const struct synth_ctx *c, struct synth_buf *b)
     return 0;
 }
 
-/* A sysctl string write: the text up to the first newline. */
-static int64_t store_name(char *dst, size_t cap, const char *data, size_t n)
+/* A sysctl string write, as Linux's proc_dostring in its default strict
+ * mode: the text goes in at the file offset (a write past the current
+ * string's end is ignored), up to the first NUL or newline, and whatever
+ * does not fit is dropped. The whole write is always consumed. */
+static int64_t store_name(char *dst, size_t cap, const char *data, size_t n, int64_t off)
 {
-    size_t len = 0;
-    while (len < n && data[len] != '\n')
-        len++;
-    if (len >= cap)
-        return -ABI_EINVAL;
-    memcpy(dst, data, len);
+    size_t len = strnlen(dst, cap - 1);
+    if ((uint64_t)off > len)
+        return (int64_t)n;
+    len = (size_t)off;
+    for (size_t i = 0; i < n && len < cap - 1; i++) {
+        if (data[i] == '\0' || data[i] == '\n')
+            break;
+        dst[len++] = data[i];
+    }
     dst[len] = '\0';
     return (int64_t)n;
 }
 
-static int64_t store_hostname(const struct synth_ctx *c, const char *data, size_t n)
+static int64_t store_hostname(const struct synth_ctx *c, const char *data, size_t n, int64_t off)
 {
-    return store_name(c->k->hostname, sizeof(c->k->hostname), data, n);
+    return store_name(c->k->hostname, sizeof(c->k->hostname), data, n, off);
 }
 
-static int64_t store_domainname(const struct synth_ctx *c, const char *data, size_t n)
+static int64_t store_domainname(const struct synth_ctx *c, const char *data, size_t n, int64_t off)
 {
-    return store_name(c->k->domainname, sizeof(c->k->domainname), data, n);
+    return store_name(c->k->domainname, sizeof(c->k->domainname), data, n, off);
 }
 
 static int gen_osrelease(const struct synth_ctx *c, struct synth_buf *b)

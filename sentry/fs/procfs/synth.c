@@ -1,8 +1,9 @@
 /* The synthetic-filesystem machinery behind procfs and sysfs: inodes made
- * from table entries, directories listed from a snapshot taken at open, and
- * files whose text is generated at open (one snapshot per open file, as
- * Linux's seq_file: reads, preads and seeks see the same text). */
+ * from table entries, directories listed from a snapshot taken when reading
+ * starts, and files whose text is generated at open (one snapshot per open
+ * file, as Linux's seq_file: reads, preads and seeks see the same text). */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,9 +206,13 @@ static int synth_getattr(struct vfs_inode *ino)
 {
     struct synth_ctx c;
     int err = ctx_for(fs_of(ino), *node_of(ino), &c);
-    if (!err)
-        set_owner(ino, &c);
-    return err;
+    if (err)
+        return err;
+    set_owner(ino, &c);
+    /* A cached fd link may now name another open (dup2 over the fd). */
+    if (c.node.ent->perm_of)
+        ino->mode = type_bits(c.node.ent) | c.node.ent->perm_of(&c);
+    return 0;
 }
 
 static int64_t synth_readlink(struct vfs_inode *ino, char *buf, size_t n)
@@ -242,7 +247,48 @@ struct open_state {
     struct synth_buf text;  /* files */
     struct dir_entry *ents; /* directories */
     size_t nents, cap;
+    size_t charged; /* bytes counted against the snapshot budget */
 };
+
+/* Every open file holds its whole snapshot (Linux's seq_file holds a page),
+ * so without a bound a guest could make the Sentry hold a multi-megabyte
+ * maps or environ text once per fd, tens of thousands of times over. All
+ * snapshots of the sandbox share one budget; an open beyond it fails with
+ * ENOMEM, as an allocation failure would on Linux. */
+#define SNAPSHOT_BUDGET (256u << 20)
+
+static _Atomic size_t snapshot_budget = SNAPSHOT_BUDGET;
+static _Atomic size_t snapshot_held;
+
+size_t synth_set_snapshot_budget(size_t bytes)
+{
+    return atomic_exchange(&snapshot_budget, bytes);
+}
+
+size_t synth_snapshot_held(void)
+{
+    return atomic_load(&snapshot_held);
+}
+
+static size_t state_bytes(const struct open_state *s)
+{
+    size_t n = sizeof(*s) + s->text.cap + s->cap * sizeof(*s->ents);
+    for (size_t i = 0; i < s->nents; i++)
+        n += strlen(s->ents[i].name) + 1;
+    return n;
+}
+
+static int charge(struct open_state *s)
+{
+    size_t n = state_bytes(s);
+    size_t held = atomic_fetch_add(&snapshot_held, n) + n;
+    if (held > atomic_load(&snapshot_budget)) {
+        atomic_fetch_sub(&snapshot_held, n);
+        return -ABI_ENOMEM;
+    }
+    s->charged = n;
+    return 0;
+}
 
 static struct open_state *state_of(struct vfs_file *f)
 {
@@ -271,22 +317,26 @@ static int64_t file_read(struct vfs_file *f, void *buf, size_t n)
     return r;
 }
 
-static int64_t file_write(struct vfs_file *f, const void *buf, size_t n)
+static int64_t file_pwrite(struct vfs_file *f, const void *buf, size_t n, int64_t off)
 {
     struct open_state *s = state_of(f);
     if (!s->node.ent->store)
         return s->node.ent->write_err ? s->node.ent->write_err : -ABI_EINVAL;
+    if (off < 0)
+        return -ABI_EINVAL;
     struct synth_ctx c;
     int err = ctx_for(s->fs, s->node, &c);
     if (err)
         return err;
-    return s->node.ent->store(&c, buf, n);
+    return s->node.ent->store(&c, buf, n, off);
 }
 
-static int64_t file_pwrite(struct vfs_file *f, const void *buf, size_t n, int64_t off)
+static int64_t file_write(struct vfs_file *f, const void *buf, size_t n)
 {
-    (void)off;
-    return file_write(f, buf, n);
+    int64_t r = file_pwrite(f, buf, n, f->pos);
+    if (r > 0)
+        f->pos += r;
+    return r;
 }
 
 /* seq_file's rules: SEEK_SET and SEEK_CUR only, never negative. */
@@ -311,15 +361,23 @@ static int any_stat(struct vfs_file *f, struct abi_stat *st)
     return 0;
 }
 
+static void free_listing(struct open_state *s)
+{
+    for (size_t i = 0; i < s->nents; i++)
+        free(s->ents[i].name);
+    free(s->ents);
+    s->ents = NULL;
+    s->nents = s->cap = 0;
+}
+
 static void any_release(struct vfs_file *f)
 {
     struct open_state *s = state_of(f);
     if (!s)
         return;
+    atomic_fetch_sub(&snapshot_held, s->charged);
     free(s->text.data);
-    for (size_t i = 0; i < s->nents; i++)
-        free(s->ents[i].name);
-    free(s->ents);
+    free_listing(s);
     free(s);
 }
 
@@ -335,9 +393,19 @@ static int64_t dir_pread(struct vfs_file *f, void *buf, size_t n, int64_t off)
     return dir_read(f, buf, n);
 }
 
+static int list_now(struct vfs_file *f);
+
 static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
 {
     struct open_state *s = state_of(f);
+    /* The listing is taken when reading starts (or restarts after a rewind),
+     * as Linux generates it at getdents time: /proc/self/fd shows the fd
+     * being read, and a rewinddir sees fds opened since. */
+    if (f->pos == 0) {
+        int err = list_now(f);
+        if (err)
+            return err;
+    }
     char *buf = vbuf;
     size_t used = 0;
     while (f->pos >= 0 && (size_t)f->pos < s->nents) {
@@ -427,6 +495,25 @@ static int open_dir(const struct synth_ctx *c, struct vfs_inode *ino, struct ope
     return 0;
 }
 
+/* (Re)takes a directory's listing, within the snapshot budget. */
+static int list_now(struct vfs_file *f)
+{
+    struct open_state *s = state_of(f);
+    struct synth_ctx c;
+    int err = ctx_for(s->fs, s->node, &c);
+    if (err)
+        return err;
+    atomic_fetch_sub(&snapshot_held, s->charged);
+    s->charged = 0;
+    free_listing(s);
+    err = open_dir(&c, f->dentry->inode, s);
+    if (!err)
+        err = charge(s);
+    if (err)
+        free_listing(s);
+    return err;
+}
+
 static int synth_open(struct vfs_inode *ino, struct vfs_file *f)
 {
     struct synth_fs *fs = fs_of(ino);
@@ -447,8 +534,7 @@ static int synth_open(struct vfs_inode *ino, struct vfs_file *f)
     f->priv = s;
     f->positional = true;
     if (e->type == SYNTH_DIR) {
-        f->ops = &synth_dir_ops;
-        err = open_dir(&c, ino, s);
+        f->ops = &synth_dir_ops; /* listed at the first getdents */
     } else {
         f->ops = &synth_file_ops;
         f->fault_mode = VFS_FAULT_SHORT;
@@ -457,6 +543,8 @@ static int synth_open(struct vfs_inode *ino, struct vfs_file *f)
         if (!err && s->text.oom)
             err = -ABI_ENOMEM;
     }
+    if (!err)
+        err = charge(s);
     if (err) {
         /* The VFS puts the file, whose release frees s. */
         return err;

@@ -56,8 +56,9 @@ struct synth_ent {
     bool task_owned; /* owned by the task's euid/egid, as /proc/PID's files */
     /* Files: the contents, generated at open. */
     int (*gen)(const struct synth_ctx *c, struct synth_buf *b);
-    /* Files: what a write does with each buffer (NULL: write_err). */
-    int64_t (*store)(const struct synth_ctx *c, const char *data, size_t n);
+    /* Files: what a write of n bytes at offset off does (NULL:
+     * write_err); write(2) advances the file offset by what it returns. */
+    int64_t (*store)(const struct synth_ctx *c, const char *data, size_t n, int64_t off);
     int write_err;       /* write(2) on a file without store: -EIO, -EINVAL */
     bool open_wr_eacces; /* an open for writing fails with EACCES (proc sys) */
     /* Links: the text, and for magic links the object itself. */
@@ -79,6 +80,12 @@ struct synth_ent {
  * Linux (its files refuse writes themselves), sysfs read-only. */
 int synth_fs_create(struct kernel *k, const char *name, uint64_t magic,
                     const struct synth_ent *root, bool rdonly, struct vfs_filesystem **out);
+
+/* The bytes all open synthetic files may hold in their snapshots together
+ * (opens beyond it fail with ENOMEM): sets it and returns the old value,
+ * for tests. synth_snapshot_held says what is held now. */
+size_t synth_set_snapshot_budget(size_t bytes);
+size_t synth_snapshot_held(void);
 
 /* Parses a decimal without sign or leading zeros ("0" itself is fine). */
 bool synth_parse_uint(const char *s, int *out);
