@@ -602,17 +602,22 @@ static int h_link(struct gofer_server *srv, const struct gofer_msg *in, struct g
     cname(in->str[0], name);
     if (linkat(target->fd, "", dir->fd, name, AT_EMPTY_PATH) < 0)
         return -errno;
+    /* As finish_new does: a failed LINK leaves no new name behind (the
+     * client retries an ENFILE after freeing nodes). */
     int fd = open_component(dir->fd, name);
     struct stat st;
     int err = fd < 0 ? fd : fd_stat(fd, &st);
     if (err) {
         if (fd >= 0)
             close(fd);
+        unlinkat(dir->fd, name, 0);
         return err;
     }
     struct node *n = node_new(srv, fd, dir->fd, name, &st);
-    if (!n)
+    if (!n) {
+        unlinkat(dir->fd, name, 0);
         return -ENFILE;
+    }
     return reply_node(n, out);
 }
 

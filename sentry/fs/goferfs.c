@@ -34,7 +34,11 @@ struct goferfs {
 };
 
 /* A node-allocating request failed with ENFILE: reclaim once and say
- * whether to retry. */
+ * whether to retry. Every such request (WALK and the creating ones: the
+ * Gofer undoes a creation it cannot give a node) retries, or a table full
+ * of merely cached nodes would fail a guest's mkdir. Reclaiming from in
+ * here is safe: callers hold references on the dentries they use, and
+ * pruning frees unreferenced ones only. */
 static bool reclaim_nodes(struct goferfs *fs, int err)
 {
     if (err != -ABI_ENFILE || !fs->reclaim)
@@ -60,6 +64,9 @@ struct gnode {
     /* Shared mappings' pages (gofer_pagecache.h); NULL until first mapped. */
     struct gofer_pagecache *cache;
 };
+
+/* Ids from LINK one inode keeps (see goferfs_link). */
+#define GOFERFS_MAX_LINK_IDS 16
 
 static const struct vfs_inode_ops goferfs_inode_ops;
 
@@ -209,6 +216,9 @@ static int goferfs_create_op(struct vfs_inode *dir, const char *name, uint32_t m
      * refuse a later reopen (0444 with O_WRONLY). */
     err = gofer_client_create_file(fs->c, gnode(dir)->id, name, GOFER_O_RDWR | GOFER_O_EXCL,
                                    mode & 07777, uid, gid, &gn, &fd);
+    if (reclaim_nodes(fs, err))
+        err = gofer_client_create_file(fs->c, gnode(dir)->id, name, GOFER_O_RDWR | GOFER_O_EXCL,
+                                       mode & 07777, uid, gid, &gn, &fd);
     if (err)
         return err;
     mark_stale(dir);
@@ -230,6 +240,8 @@ static int goferfs_mkdir(struct vfs_inode *dir, const char *name, uint32_t mode,
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_mkdir(fs->c, gnode(dir)->id, name, mode & 07777, uid, gid, &gn);
+    if (reclaim_nodes(fs, err))
+        err = gofer_client_mkdir(fs->c, gnode(dir)->id, name, mode & 07777, uid, gid, &gn);
     if (err)
         return err;
     mark_stale(dir);
@@ -246,6 +258,8 @@ static int goferfs_mknod(struct vfs_inode *dir, const char *name, uint32_t mode,
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_mknod(fs->c, gnode(dir)->id, name, mode, uid, gid, &gn);
+    if (reclaim_nodes(fs, err))
+        err = gofer_client_mknod(fs->c, gnode(dir)->id, name, mode, uid, gid, &gn);
     if (err)
         return err;
     mark_stale(dir);
@@ -261,6 +275,8 @@ static int goferfs_symlink(struct vfs_inode *dir, const char *name, const char *
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_symlink(fs->c, gnode(dir)->id, name, target, uid, gid, &gn);
+    if (reclaim_nodes(fs, err))
+        err = gofer_client_symlink(fs->c, gnode(dir)->id, name, target, uid, gid, &gn);
     if (err)
         return err;
     mark_stale(dir);
@@ -275,12 +291,22 @@ static int goferfs_link(struct vfs_inode *dir, const char *name, struct vfs_inod
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_link(fs->c, gnode(dir)->id, name, gnode(target)->id, &gn);
+    if (reclaim_nodes(fs, err))
+        err = gofer_client_link(fs->c, gnode(dir)->id, name, gnode(target)->id, &gn);
     if (err)
         return err;
     /* The VFS puts the target's inode under the new name as well; the new
-     * id is kept for when the old name goes away. */
+     * id is kept for when the old name goes away. Only the newest few: an
+     * id pins a Gofer node even after its name is unlinked, and linking
+     * and unlinking a name of an open file in a loop would otherwise fill
+     * the Gofer's node table for good. */
     struct gnode *t = gnode(target);
     apply_gofer_stat(t, &gn.stat);
+    if (t->nlinks == GOFERFS_MAX_LINK_IDS) {
+        close_id(fs, t->links[0]);
+        memmove(t->links, t->links + 1, (t->nlinks - 1) * sizeof(*t->links));
+        t->nlinks--;
+    }
     uint64_t *links = realloc(t->links, (t->nlinks + 1) * sizeof(*links));
     if (links) {
         t->links = links;
@@ -803,7 +829,10 @@ static int goferfs_setxattr(struct vfs_inode *ino, const char *name, const void 
     int err =
         gofer_client_setxattr(fs_of(ino)->c, gnode(ino)->id, name, value, size, (uint32_t)flags);
     mark_stale(ino);
-    return err;
+    /* A value near XATTR_SIZE_MAX does not fit one Gofer message with its
+     * name: no room for it, as ext4 says of a value too big for it
+     * (EMSGSIZE is no errno of setxattr's). */
+    return err == -ABI_EMSGSIZE ? -ABI_ENOSPC : err;
 }
 
 static int64_t goferfs_listxattr(struct vfs_inode *ino, char *buf, size_t size)

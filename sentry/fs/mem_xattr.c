@@ -14,9 +14,19 @@ struct mem_xattr {
     unsigned char value[];
 };
 
+/* Bytes charged against MEM_XATTR_TOTAL_BYTES, over every inode. The
+ * VFS's callers serialise, as for the lists themselves. */
+static size_t total;
+
 static size_t cost(const char *name, size_t size)
 {
     return strlen(name) + 1 + size;
+}
+
+/* What an entry of that cost takes from the heap, roughly. */
+static size_t heap_cost(size_t c)
+{
+    return c + MEM_XATTR_OVERHEAD;
 }
 
 /* The link that points at name's entry, or where it would be inserted. */
@@ -60,6 +70,9 @@ int mem_xattr_set(struct mem_xattrs *x, const char *name, const void *value, siz
     size_t need = cost(name, size);
     if (x->bytes - freed + need > MEM_XATTR_MAX_BYTES)
         return -ABI_ENOSPC;
+    size_t hfreed = old ? heap_cost(freed) : 0;
+    if (total - hfreed + heap_cost(need) > MEM_XATTR_TOTAL_BYTES)
+        return -ABI_ENOSPC;
     struct mem_xattr *e = malloc(sizeof(*e) + size);
     char *dup = strdup(name);
     if (!e || !dup) {
@@ -78,6 +91,7 @@ int mem_xattr_set(struct mem_xattrs *x, const char *name, const void *value, siz
         free(old);
     }
     x->bytes = x->bytes - freed + need;
+    total = total - hfreed + heap_cost(need);
     return 0;
 }
 
@@ -104,6 +118,7 @@ int mem_xattr_remove(struct mem_xattrs *x, const char *name)
         return -ABI_ENODATA;
     *pp = e->next;
     x->bytes -= cost(e->name, e->size);
+    total -= heap_cost(cost(e->name, e->size));
     free(e->name);
     free(e);
     return 0;
@@ -113,6 +128,7 @@ void mem_xattr_free(struct mem_xattrs *x)
 {
     for (struct mem_xattr *e = x->head, *next; e; e = next) {
         next = e->next;
+        total -= heap_cost(cost(e->name, e->size));
         free(e->name);
         free(e);
     }

@@ -90,17 +90,18 @@ int64_t sys_sendfile(struct task *t, const uint64_t a[6])
         if (pos < 0)
             return -ABI_EINVAL;
     }
+    /* Linux's rw_verify_area on the input: a count negative as an ssize_t,
+     * or one that takes the offset past the largest, is EINVAL (before
+     * the count is cut to MAX_RW_COUNT). */
+    int64_t at = a[2] ? pos : in->pos;
+    if (a[3] > (uint64_t)INT64_MAX || (at >= 0 && a[3] > (uint64_t)(INT64_MAX - at)))
+        return -ABI_EINVAL;
     uint64_t count = a[3] > MAX_RW_COUNT ? MAX_RW_COUNT : a[3];
     struct vfs_file *out = io_file(t, a[0]);
     if (!out || !vfs_file_writable(out))
         return -ABI_EBADF;
     if (out->flags & ABI_O_APPEND)
         return -ABI_EINVAL;
-    if (a[2] && (uint64_t)pos + count > (uint64_t)INT64_MAX) {
-        count = (uint64_t)(INT64_MAX - pos);
-        if (count == 0)
-            return -ABI_EOVERFLOW;
-    }
     if (count == 0)
         return 0;
     if (!in->ops->read || (a[2] && !in->ops->pread) || !out->ops->write)
@@ -154,15 +155,23 @@ int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
     if (!vfs_file_readable(in) || !vfs_file_writable(out) || (out->flags & ABI_O_APPEND))
         return -ABI_EBADF;
     uint64_t len = a[4];
-    /* A negative offset is a huge unsigned one: EOVERFLOW, as Linux says. */
-    if (len > (uint64_t)INT64_MAX || (uint64_t)pin > (uint64_t)INT64_MAX - len ||
-        (uint64_t)pout > (uint64_t)INT64_MAX - len)
+    /* Linux's order: offsets that wrap around as unsigned numbers are
+     * EOVERFLOW (so is a negative one, unless len is small), a negative
+     * offset EINVAL; a huge len is no error by itself, it is cut below. */
+    if ((uint64_t)pin + len < (uint64_t)pin || (uint64_t)pout + len < (uint64_t)pout)
         return -ABI_EOVERFLOW;
-    /* Only what the source holds is copied. */
+    if (pin < 0 || pout < 0)
+        return -ABI_EINVAL;
+    /* Only what the source holds is copied, and nothing past the largest
+     * offset a file can have (EFBIG from there on, even for nothing). */
     if (pin >= size_in)
         len = 0;
     else if (len > (uint64_t)(size_in - pin))
         len = (uint64_t)(size_in - pin);
+    if (pout == INT64_MAX)
+        return -ABI_EFBIG;
+    if (len > (uint64_t)(INT64_MAX - pout))
+        len = (uint64_t)(INT64_MAX - pout);
     struct vfs_inode *iin = guest_inode(in), *iout = guest_inode(out);
     if (iin && iin == iout && pout + (int64_t)len > pin && pout < pin + (int64_t)len)
         return -ABI_EINVAL;

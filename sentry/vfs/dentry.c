@@ -246,14 +246,26 @@ static void unlink_from_parent(struct vfs_dentry *d)
     hash_remove(d);
 }
 
+/* A dentry goes when its last reference does if nothing caches it. */
+static bool dentry_unwanted(const struct vfs_dentry *d)
+{
+    return d->refs == 0 && (d->detached || !d->parent);
+}
+
 static void dentry_destroy(struct vfs_dentry *d)
 {
-    struct vfs_dentry *parent = d->parent;
-    vfs_inode_put(d->inode);
-    free(d->name);
-    free(d);
-    if (parent)
-        vfs_dentry_put(parent);
+    /* A loop, not vfs_dentry_put's recursion: a chain of detached
+     * directories can be as deep as a guest made it. */
+    while (d) {
+        struct vfs_dentry *parent = d->parent;
+        vfs_inode_put(d->inode);
+        free(d->name);
+        free(d);
+        if (!parent)
+            break;
+        parent->refs--;
+        d = dentry_unwanted(parent) ? parent : NULL;
+    }
 }
 
 void vfs_dentry_put(struct vfs_dentry *d)
@@ -261,7 +273,7 @@ void vfs_dentry_put(struct vfs_dentry *d)
     if (!d || --d->refs > 0)
         return;
     /* A cached dentry stays for the next lookup; roots and dropped ones go. */
-    if (d->detached || !d->parent)
+    if (dentry_unwanted(d))
         dentry_destroy(d);
 }
 
@@ -340,16 +352,31 @@ int vfs_dentry_move(struct vfs_dentry *d, struct vfs_dentry *newdir, const char 
     return 0;
 }
 
-void vfs_dentry_prune(struct vfs_dentry *d)
+void vfs_dentry_prune(struct vfs_dentry *top)
 {
-    for (struct vfs_dentry *c = d->children, *next; c; c = next) {
-        vfs_dentry_prune(c);
-        next = c->next;
-        if (c->refs == 0 && c->mounts == 0) {
-            unlink_from_parent(c);
-            c->detached = true;
-            dentry_destroy(c);
+    /* Children before their parent, as a walk over the tree's own links
+     * rather than a recursion: a guest can nest directories deeper than
+     * the Sentry's stack would go. Of d's children, c and the ones after
+     * it are still to do. */
+    struct vfs_dentry *d = top, *c = top->children;
+    for (;;) {
+        if (c) {
+            d = c;
+            c = d->children;
+            continue;
         }
+        if (d == top)
+            return;
+        /* Read before d may go; d's going only lowers parent's count,
+         * and an attached parent stays cached. */
+        struct vfs_dentry *parent = d->parent, *next = d->next;
+        if (d->refs == 0 && d->mounts == 0) {
+            unlink_from_parent(d);
+            d->detached = true;
+            dentry_destroy(d);
+        }
+        d = parent;
+        c = next;
     }
 }
 

@@ -25,6 +25,16 @@ struct vfs_lock_state {
     struct whole *wholes;
 };
 
+/* Record locks alive in the whole Sentry, against VFS_LOCK_MAX_RECORDS.
+ * The VFS's callers serialise, as for the lock lists themselves. */
+static size_t nrecords;
+
+static void record_free(struct record *l)
+{
+    nrecords--;
+    free(l);
+}
+
 int vfs_lock_resolve(int whence, int64_t start, int64_t len, int64_t pos, int64_t size,
                      int64_t *rstart, int64_t *rend)
 {
@@ -131,7 +141,22 @@ int vfs_lock_set(struct vfs_inode *ino, uintptr_t owner, int32_t pid,
     }
     /* At most one of owner's locks gets split in two, and the request may
      * become a lock of its own: two spare records cover every outcome, so
-     * nothing can fail once the list starts changing. */
+     * nothing can fail once the list starts changing. Against the cap only
+     * what this request really adds counts (unlocking every other byte of
+     * one big lock would otherwise make a record per byte), so that an
+     * unlock that splits nothing always succeeds. */
+    size_t need = unlock ? 0 : 1;
+    for (struct record *l = s->records; l; l = l->next) {
+        if (l->owner == owner && l->start < r->start && l->end > r->end &&
+            (unlock || l->type != r->type)) {
+            need++;
+            break;
+        }
+    }
+    if (nrecords + need > VFS_LOCK_MAX_RECORDS) {
+        maybe_free_state(ino);
+        return -ABI_ENOLCK;
+    }
     struct record *spare[2] = {malloc(sizeof(struct record)), malloc(sizeof(struct record))};
     if (!spare[0] || !spare[1]) {
         free(spare[0]);
@@ -159,7 +184,7 @@ int vfs_lock_set(struct vfs_inode *ino, uintptr_t owner, int32_t pid,
             if (l->end > end)
                 end = l->end;
             *pp = l->next;
-            free(l);
+            record_free(l);
             continue;
         }
         if (!overlaps(l->start, l->end, r->start, r->end)) {
@@ -174,6 +199,7 @@ int vfs_lock_set(struct vfs_inode *ino, uintptr_t owner, int32_t pid,
             l->end = r->start - 1;
             right->next = l->next;
             l->next = right;
+            nrecords++;
             pp = &right->next;
         } else if (l->start < r->start) {
             l->end = r->start - 1;
@@ -183,7 +209,7 @@ int vfs_lock_set(struct vfs_inode *ino, uintptr_t owner, int32_t pid,
             pp = &l->next;
         } else {
             *pp = l->next;
-            free(l);
+            record_free(l);
         }
     }
     if (!unlock) {
@@ -195,6 +221,7 @@ int vfs_lock_set(struct vfs_inode *ino, uintptr_t owner, int32_t pid,
                              .start = start,
                              .end = end};
         s->records = n;
+        nrecords++;
     }
     while (nspare > 0)
         free(spare[--nspare]);
@@ -210,7 +237,7 @@ void vfs_lock_release_owner(struct vfs_inode *ino, uintptr_t owner)
     for (struct record **pp = &s->records, *l; (l = *pp);) {
         if (l->owner == owner) {
             *pp = l->next;
-            free(l);
+            record_free(l);
         } else {
             pp = &l->next;
         }

@@ -25,6 +25,12 @@
  * grows" (l_len == 0). */
 #define VFS_LOCK_EOF INT64_MAX
 
+/* Record locks the whole Sentry holds at most: each is a small heap
+ * block, and a guest could otherwise ask for one per byte of every file it
+ * can open (Linux charges them to the caller's memory cgroup). Past it a
+ * request that could add records fails with -ENOLCK. */
+#define VFS_LOCK_MAX_RECORDS (1u << 18)
+
 /* A byte range [start, end] (both inclusive) and a type: ABI_F_RDLCK,
  * ABI_F_WRLCK or ABI_F_UNLCK. */
 struct vfs_lock_range {
@@ -45,7 +51,7 @@ void vfs_lock_test(struct vfs_inode *ino, uintptr_t owner, struct vfs_lock_range
 /* F_SETLK: lock or unlock r for owner (pid is what F_GETLK reports: -1
  * for OFD owners), splitting and merging owner's ranges. -EAGAIN on
  * conflict, -EDEADLK when wait asked to sleep on one, -ENOLCK without
- * memory. */
+ * memory or past VFS_LOCK_MAX_RECORDS. */
 int vfs_lock_set(struct vfs_inode *ino, uintptr_t owner, int32_t pid,
                  const struct vfs_lock_range *r, bool wait);
 /* Drop every record lock owner holds on ino (a process closed one of the

@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -64,6 +65,13 @@ static void test_sendfile(void)
     is_int(SC(SYS_sendfile, out, in, &off, 10), 0, "at the end of the input: 0");
     off = -1;
     is_int(SC(SYS_sendfile, out, in, &off, 10), -EINVAL, "negative offset: EINVAL");
+    off = INT64_MAX - 10;
+    is_int(SC(SYS_sendfile, out, in, &off, 100), -EINVAL,
+           "offset plus count past the largest: EINVAL");
+    off = INT64_MAX;
+    is_int(SC(SYS_sendfile, out, in, &off, 1), -EINVAL, "at the largest offset: EINVAL");
+    off = 0;
+    is_int(SC(SYS_sendfile, out, in, &off, (size_t)-1), -EINVAL, "a count over SSIZE_MAX: EINVAL");
     is_int(SC(SYS_sendfile, out, in, (void *)8, 10), -EFAULT, "bad offset pointer: EFAULT");
     int wo = (int)e(open("src", O_WRONLY));
     is_int(SC(SYS_sendfile, out, wo, NULL, 10), -EBADF, "input not open for reading: EBADF");
@@ -120,6 +128,20 @@ static void test_copy_file_range(void)
     a = -1;
     is_int(SC(SYS_copy_file_range, in, &a, out, NULL, 1, 0), -EOVERFLOW,
            "negative offset: EOVERFLOW");
+    a = -5;
+    is_int(SC(SYS_copy_file_range, in, &a, out, NULL, 3, 0), -EINVAL,
+           "negative offset that does not wrap: EINVAL");
+    a = 0;
+    b = 0;
+    is_int(SC(SYS_copy_file_range, in, &a, rw, &b, (size_t)-1, 0), (long)sizeof(pattern),
+           "a huge length is cut at the input's end");
+    a = 10;
+    is_int(SC(SYS_copy_file_range, in, &a, out, NULL, (size_t)-1, 0), -EOVERFLOW,
+           "an offset plus length that wraps: EOVERFLOW");
+    a = 0;
+    b = INT64_MAX;
+    is_int(SC(SYS_copy_file_range, in, &a, rw, &b, 0, 0), -EFBIG,
+           "output offset at the largest file size: EFBIG");
     int app = (int)e(open("cfr", O_WRONLY | O_APPEND));
     is_int(SC(SYS_copy_file_range, in, NULL, app, NULL, 1, 0), -EBADF, "O_APPEND output: EBADF");
     close(app);

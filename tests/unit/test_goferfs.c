@@ -31,6 +31,8 @@ static struct vfs_filesystem *gfs;
 static struct vfs_mount *mnt;
 static struct vfs_walk_ctx ctx;
 static struct vfs_path rootp;
+/* The Gofer's node table size for the next start(): 0, its default. */
+static unsigned max_nodes;
 
 static void host(char *out, size_t cap, const char *rel)
 {
@@ -106,7 +108,7 @@ static void start(bool server_ro, bool fs_ro)
     int sv[2];
     int rfd = open(root, O_RDONLY | O_DIRECTORY);
     cr_assert(rfd >= 0);
-    srv = gofer_server_create(rfd, server_ro, 0);
+    srv = gofer_server_create(rfd, server_ro, max_nodes);
     close(rfd);
     cr_assert(srv);
     cr_assert(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
@@ -498,6 +500,11 @@ Test(goferfs, xattrs_and_fallocate_reach_host)
     cr_assert_str_eq(buf, "user.k");
     cr_assert_eq(vfs_setxattr(&ctx.cred, true, fp, "trusted.k", "v", 1, 0), -ABI_EOPNOTSUPP,
                  "the Gofer serves user.* only");
+    static char big[ABI_XATTR_SIZE_MAX];
+    int err = vfs_setxattr(&ctx.cred, true, fp, "user.big", big, sizeof(big), 0);
+    cr_assert(err == 0 || err == -ABI_ENOSPC || err == -ABI_E2BIG,
+              "a 64 KiB value: stored, or an errno setxattr has (%d)", err);
+    vfs_removexattr(&ctx.cred, true, fp, "user.big");
     cr_assert_eq(vfs_removexattr(&ctx.cred, true, fp, "user.k"), 0);
     cr_assert_eq(getxattr(p, "user.k", buf, sizeof(buf)), -1);
     vfs_path_put(fp);
@@ -690,4 +697,96 @@ Test(goferfs_ro, mutations_are_erofs_and_host_unchanged)
     struct vfs_statfs sf;
     cr_assert_eq(vfs_statfsat(&ctx, rootp, "/", &sf), 0);
     cr_assert_eq(sf.flags & 1, 1);
+}
+
+/* A node table of 8: the root, dir, and room for 6 more. */
+static void reclaim_prune(void *arg)
+{
+    vfs_mount_tree_prune(arg);
+}
+
+static void setup_small(void)
+{
+    max_nodes = 8;
+    start(false, false);
+    goferfs_set_reclaim(gfs, reclaim_prune, mnt);
+    char p[32];
+    for (int i = 0; i < 8; i++) {
+        snprintf(p, sizeof(p), "dir/f%d", i);
+        host_write(p, "x");
+    }
+}
+
+TestSuite(goferfs_small, .init = setup_small, .fini = teardown);
+
+/* Fills the table with cached, unreferenced nodes: dir and six files. */
+static void fill_cache(void)
+{
+    char p[32];
+    struct abi_stat st;
+    vfs_mount_tree_prune(mnt);
+    for (int i = 0; i < 6; i++) {
+        snprintf(p, sizeof(p), "/dir/f%d", i);
+        cr_assert_eq(vfs_statat(&ctx, rootp, p, 0, &st), 0);
+    }
+    cr_assert_eq(gofer_server_live_nodes(srv), 8, "the table is full");
+}
+
+/* A table full of cached nodes must not fail a creation: the creating
+ * requests reclaim and retry as lookups do. */
+Test(goferfs_small, creations_reclaim_a_full_table)
+{
+    fill_cache();
+    cr_assert_eq(vfs_mkdirat(&ctx, rootp, "/dir/newdir", 0755), 0);
+    fill_cache();
+    struct vfs_file *f = open_ok("/dir/newfile", ABI_O_CREAT | ABI_O_RDWR, 0644);
+    vfs_file_put(f);
+    fill_cache();
+    cr_assert_eq(vfs_symlinkat(&ctx, "f0", rootp, "/dir/newlink"), 0);
+    fill_cache();
+    cr_assert_eq(vfs_mknodat(&ctx, rootp, "/dir/newfifo", ABI_S_IFIFO | 0644, 0), 0);
+    fill_cache();
+    cr_assert_eq(vfs_linkat(&ctx, rootp, "/dir/f0", rootp, "/dir/newhard", 0), 0);
+    cr_assert(host_exists("dir/newdir") && host_exists("dir/newfile") &&
+              host_exists("dir/newlink") && host_exists("dir/newfifo") &&
+              host_exists("dir/newhard"));
+}
+
+/* With every node held, the guest gets ENFILE, and a failed link leaves
+ * no name behind. */
+Test(goferfs_small, pinned_full_table_is_enfile)
+{
+    struct vfs_path held[8];
+    char p[32];
+    int n = 0;
+    for (int i = 0; i < 8; i++) {
+        snprintf(p, sizeof(p), "/dir/f%d", i);
+        int err = vfs_walk(&ctx, rootp, p, 0, &held[n]);
+        if (err) {
+            cr_assert_eq(err, -ABI_ENFILE);
+            break;
+        }
+        n++;
+    }
+    cr_assert_eq(n, 6);
+    cr_assert_eq(vfs_mkdirat(&ctx, rootp, "/dir/newdir", 0755), -ABI_ENFILE);
+    cr_assert_eq(vfs_linkat(&ctx, rootp, "/dir/f0", rootp, "/dir/newhard", 0), -ABI_ENFILE);
+    cr_assert(!host_exists("dir/newdir") && !host_exists("dir/newhard"));
+    for (int i = 0; i < n; i++)
+        vfs_path_put(held[i]);
+}
+
+/* Every LINK hands out an id that the inode keeps for when its first name
+ * goes; linking and unlinking a name of an open file in a loop must not
+ * fill the Gofer's table with ids of names long gone. */
+Test(goferfs, link_unlink_loop_keeps_few_ids)
+{
+    struct vfs_file *f = open_ok("/dir/file.txt", ABI_O_RDONLY, 0);
+    for (int i = 0; i < 5000; i++) {
+        cr_assert_eq(vfs_linkat(&ctx, rootp, "/dir/file.txt", rootp, "/dir/tmp", 0), 0, "link %d",
+                     i);
+        cr_assert_eq(vfs_unlinkat(&ctx, rootp, "/dir/tmp"), 0);
+    }
+    cr_assert_lt(gofer_server_live_nodes(srv), 64, "%u ids live", gofer_server_live_nodes(srv));
+    vfs_file_put(f);
 }

@@ -234,3 +234,41 @@ Test(locks, fdtable_close_releases)
     /* dentry and inode are the test's: keep vfs_file_put off them. */
     vfs_fdtable_destroy(t);
 }
+
+/* Record locks are heap blocks of the Sentry: a guest locking every other
+ * byte of many files must meet ENOLCK, not exhaust the Sentry's memory.
+ * At the cap an unlock that splits nothing still works, one that would
+ * split a lock fails, and freed records can be had again. */
+Test(locks, record_count_is_capped)
+{
+    enum { PER = 256, NINO = VFS_LOCK_MAX_RECORDS / PER };
+    struct vfs_inode *inos = calloc(NINO + 1, sizeof(*inos));
+    cr_assert_not_null(inos);
+    for (int i = 0; i < NINO; i++) {
+        for (int64_t j = 0; j < PER; j++) {
+            struct vfs_lock_range r = {.type = ABI_F_RDLCK, .start = 2 * j, .end = 2 * j};
+            cr_assert_eq(vfs_lock_set(&inos[i], A, 1, &r, false), 0, "lock %d/%ld", i, (long)j);
+        }
+    }
+    struct vfs_inode *last = &inos[NINO];
+    struct vfs_lock_range r = {.type = ABI_F_RDLCK, .start = 0, .end = 0};
+    cr_assert_eq(vfs_lock_set(last, A, 1, &r, false), -ABI_ENOLCK, "one record too many");
+    cr_assert_null(last->locks, "the failed request left no state behind");
+    /* Unlocking a whole lock splits nothing. */
+    r = (struct vfs_lock_range){.type = ABI_F_UNLCK, .start = 0, .end = 0};
+    cr_assert_eq(vfs_lock_set(&inos[0], A, 1, &r, false), 0, "a plain unlock at the cap");
+    /* That freed one record: a new lock takes it, and splitting that lock
+     * would need one more. */
+    r = (struct vfs_lock_range){.type = ABI_F_WRLCK, .start = 100000, .end = 100020};
+    cr_assert_eq(vfs_lock_set(&inos[0], A, 1, &r, false), 0);
+    r = (struct vfs_lock_range){.type = ABI_F_UNLCK, .start = 100010, .end = 100010};
+    cr_assert_eq(vfs_lock_set(&inos[0], A, 1, &r, false), -ABI_ENOLCK, "a split at the cap");
+    r = (struct vfs_lock_range){.type = ABI_F_UNLCK, .start = 0, .end = VFS_LOCK_EOF};
+    cr_assert_eq(vfs_lock_set(&inos[0], A, 1, &r, false), 0, "unlock all at the cap");
+    cr_assert_null(inos[0].locks);
+    r = (struct vfs_lock_range){.type = ABI_F_RDLCK, .start = 0, .end = 0};
+    cr_assert_eq(vfs_lock_set(last, A, 1, &r, false), 0, "freed records can be had again");
+    for (int i = 0; i <= NINO; i++)
+        vfs_lock_release_owner(&inos[i], A);
+    free(inos);
+}

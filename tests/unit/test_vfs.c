@@ -707,3 +707,25 @@ Test(vfs, chown_and_chmod_drop_set_id_bits)
     cr_assert_eq(vfs_statat(&ctx, rootp, "/suid", 0, &st), 0);
     cr_assert_eq(st.st_mode, ABI_S_IFREG | 0755);
 }
+
+/* Pruning the dentry cache (the Gofer's node table is full) must not
+ * recurse once per level: a guest can nest directories far deeper than
+ * the Sentry's stack. Pruning drops unused dentries only; the files stay. */
+Test(vfs, prune_deep_tree)
+{
+    enum { DEPTH = 300000 };
+    struct vfs_path cur = walk_ok("/a", 0);
+    for (int i = 0; i < DEPTH; i++) {
+        cr_assert_eq(vfs_mkdirat(&ctx, cur, "d", 0755), 0, "mkdir at depth %d", i);
+        struct vfs_path next;
+        cr_assert_eq(vfs_walk(&ctx, cur, "d", 0, &next), 0);
+        vfs_path_put(cur);
+        cur = next;
+    }
+    vfs_path_put(cur);
+    vfs_mount_tree_prune(rootmnt);
+    cr_assert_null(vfs_dentry_cached(rootmnt->root, "a"), "the unused dentries went");
+    struct vfs_path p = walk_ok("/a/d/d/d", 0);
+    vfs_path_put(p);
+    cr_assert_eq(ino_of("/a/f", 0) != 0, true, "files outlive their dentries");
+}
