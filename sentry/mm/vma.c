@@ -78,6 +78,10 @@ struct mm_vma *mm_vma_find(const struct mm_vma_set *s, uint64_t addr)
 
 int mm_vma_reserve(struct mm_vma_set *s, size_t extra)
 {
+    /* Every VMA costs the Sentry memory (and a split even costs a search
+     * step): the count is bounded as by Linux's vm.max_map_count. */
+    if (extra > MM_VMA_MAX || s->n > MM_VMA_MAX - extra)
+        return -ABI_ENOMEM;
     if (s->cap - s->n >= extra)
         return 0;
     size_t cap = s->cap ? s->cap : 32;
@@ -191,17 +195,20 @@ static bool obstacles(const struct mm_vma_set *s, const struct mm_gap_req *q, ui
     uint64_t l = UINT64_MAX, h = 0;
     for (size_t i = mm_vma_index(s, cs); i < s->n; i++) {
         const struct mm_vma *v = s->v[i];
-        /* Later VMAs start higher; only a guard could still reach back. */
-        if (v->start >= ce && v->start - ce >= q->guard)
-            break;
+        /* A guard belongs to the gap right below its VMA, as Linux's
+         * vm_start_gap: past the first VMA at or above ce nothing can
+         * reach back. Scanning further made every step of a search cost
+         * up to a guard's worth of VMAs. */
         uint64_t vs = vma_start_gap(v, q->guard);
-        if (vs >= ce)
-            continue;
-        found = true;
-        if (vs < l)
-            l = vs;
-        if (v->end > h)
-            h = v->end;
+        if (vs < ce) {
+            found = true;
+            if (vs < l)
+                l = vs;
+            if (v->end > h)
+                h = v->end;
+        }
+        if (v->start >= ce)
+            break;
     }
     for (size_t i = 0; i < q->nreserved; i++) {
         const struct platform_range *r = &q->reserved[i];
@@ -235,6 +242,19 @@ int mm_vma_find_gap(const struct mm_vma_set *s, const struct mm_gap_req *q, uint
             if (ol < q->lo)
                 break;
             ce = ol;
+            /* VMAs packed too tightly for len are stepped over here, by
+             * index: each would cost obstacles() a search, and a guest
+             * with many small mappings below mmap_base would make every
+             * mmap cost that many searches. */
+            for (size_t i = mm_vma_index(s, ce); i > 0 && ce - q->lo >= q->len; i--) {
+                const struct mm_vma *p = s->v[i - 1];
+                if (p->end <= ce - q->len)
+                    break;
+                uint64_t ns = vma_start_gap(p, q->guard);
+                if (ns < q->lo + q->len)
+                    return -ABI_ENOMEM;
+                ce = ns < ce ? ns : ce;
+            }
         }
     } else {
         uint64_t cs = q->lo;

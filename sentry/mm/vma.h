@@ -26,6 +26,10 @@ struct mm_vma {
     bool in_stub;          /* something in the range may be mapped in the stub */
 };
 
+/* The most VMAs an address space may have: Linux's default
+ * vm.max_map_count. Beyond it, calls that would add one fail with ENOMEM. */
+#define MM_VMA_MAX 65530
+
 struct mm_vma_set {
     struct mm_vma **v;
     size_t n, cap;
@@ -49,7 +53,8 @@ struct mm_vma *mm_vma_find(const struct mm_vma_set *s, uint64_t addr);
 struct mm_vma *mm_vma_find_ge(const struct mm_vma_set *s, uint64_t addr);
 
 /* Makes room for extra more VMAs, so that later insertions and splits
- * cannot fail for lack of array space. 0 or -ENOMEM. */
+ * cannot fail for lack of array space. 0, or -ENOMEM (also when the set
+ * would exceed MM_VMA_MAX). */
 int mm_vma_reserve(struct mm_vma_set *s, size_t extra);
 /* Adds v, which must not overlap any VMA. 0 or -ENOMEM (v not added). */
 int mm_vma_insert(struct mm_vma_set *s, struct mm_vma *v);

@@ -90,8 +90,11 @@ static int64_t mmap_file(struct task *t, const uint64_t a[6], struct vfs_file *f
         d.ino = f->dentry->inode->ino;
         if (f->mnt) {
             name = malloc(MAPPED_NAME_MAX);
-            if (!name)
+            if (!name) {
+                /* The pages may hold the file (goferfs's cache) until idle. */
+                mm_fpages_idle(d.pages);
                 return -ABI_ENOMEM;
+            }
             struct vfs_walk_ctx ctx;
             task_walk_ctx(t, &ctx);
             bool reachable;

@@ -563,6 +563,14 @@ Test(vma, gap_search_keeps_guard_below_growsdown)
     q.guard = 0x100000;
     cr_expect_eq(mm_vma_find_gap(&s, &q, &out), 0);
     cr_expect_eq(out, 0x900000);
+    /* As Linux's vm_start_gap, the guard only keeps the gap right below
+     * the stack: below a mapping inside the guard, it no longer counts. */
+    mm_vma_insert(&s, mkvma(0x780000, 0x790000, R));
+    q = gap(0x10000, 0x800000, 0x10000, true);
+    q.guard = 0x100000;
+    q.hi = 0x780000;
+    cr_expect_eq(mm_vma_find_gap(&s, &q, &out), 0);
+    cr_expect_eq(out, 0x770000);
     mm_vma_set_fini(&s);
 }
 
@@ -581,6 +589,31 @@ Test(mm, null_platform_layout)
     cr_expect_eq(b, 0x40000000 - (int64_t)PG);
     mm_munmap(mm, (uint64_t)a, PG);
     mm_munmap(mm, (uint64_t)b, PG);
+}
+
+/* Each VMA costs the Sentry memory: like Linux's vm.max_map_count, the
+ * count is bounded, and calls that would split past it fail. */
+Test(mm, vma_count_is_bounded)
+{
+    size_t n = 0;
+    int64_t r = 0;
+    /* Alternating protections keep every page its own VMA. */
+    for (uint64_t a = A0;; a += PG, n++) {
+        r = map(a, PG, n % 2 ? R : RW, ANON | ABI_MAP_FIXED);
+        if (r < 0)
+            break;
+        cr_assert_lt(n, (size_t)MM_VMA_MAX, "no bound on VMAs");
+    }
+    cr_expect_eq(r, -ABI_ENOMEM);
+    cr_expect_eq(map(0, PG, R, ANON), -ABI_ENOMEM, "a search too");
+    /* At the bound, munmap and mprotect cannot split a VMA either. */
+    uint64_t big = A0 + (uint64_t)n * PG + 64 * PG;
+    cr_expect_eq(mm_munmap(mm, A0, PG), 0);
+    cr_assert_eq(map(big, 4 * PG, RW, ANON | ABI_MAP_FIXED), (int64_t)big);
+    cr_expect_eq(mm_munmap(mm, big + PG, PG), -ABI_ENOMEM);
+    cr_expect_eq(mm_mprotect(mm, big + PG, PG, R), -ABI_ENOMEM);
+    cr_expect_eq(mm_munmap(mm, big, 4 * PG), 0, "whole VMAs still go");
+    cr_expect_eq(mm_munmap(mm, A0, (uint64_t)n * PG), 0);
 }
 
 Test(mm, mmap_errnos)
