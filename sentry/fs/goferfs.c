@@ -629,23 +629,6 @@ static int64_t dir_pread(struct vfs_file *f, void *buf, size_t n, int64_t off)
     return dir_read(f, buf, n);
 }
 
-/* The file position of a directory is the Gofer's cookie (the host's
- * directory offset), so d_off values and telldir/seekdir agree with it. */
-static int64_t dir_lseek(struct vfs_file *f, int64_t off, int whence)
-{
-    int64_t at;
-    if (whence == ABI_SEEK_SET)
-        at = off;
-    else if (whence == ABI_SEEK_CUR && !(off > 0 && f->pos > INT64_MAX - off))
-        at = f->pos + off;
-    else
-        return -ABI_EINVAL;
-    if (at < 0)
-        return -ABI_EINVAL;
-    f->pos = at;
-    return at;
-}
-
 static int dir_stat(struct vfs_file *f, struct abi_stat *st)
 {
     struct vfs_inode *ino = vfs_file_inode(f);
@@ -727,7 +710,9 @@ static const struct vfs_file_ops goferfs_reg_ops = {
 static const struct vfs_file_ops goferfs_dir_ops = {
     .read = dir_read,
     .pread = dir_pread,
-    .lseek = dir_lseek,
+    /* f->pos is the Gofer's cookie (the host's directory offset), so d_off
+     * values and telldir/seekdir agree with it. */
+    .lseek = vfs_dir_lseek,
     .stat = dir_stat,
     .getdents64 = dir_getdents64,
     .fsync = dir_fsync,

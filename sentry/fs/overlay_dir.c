@@ -215,25 +215,6 @@ int overlay_clear_whiteouts(struct overlay_fs *fs, struct vfs_inode *upper_dir)
     return err;
 }
 
-/* ---- directory files ---- */
-
-static bool emit(char *buf, size_t n, size_t *used, uint64_t ino, int64_t next, uint8_t type,
-                 const char *name)
-{
-    size_t nlen = strlen(name);
-    size_t reclen = (ABI_DIRENT64_NAME_OFFSET + nlen + 1 + 7) & ~(size_t)7;
-    if (*used + reclen > n)
-        return false;
-    struct abi_linux_dirent64 hdr = {
-        .d_ino = ino, .d_off = next, .d_reclen = (uint16_t)reclen, .d_type = type};
-    char *rec = buf + *used;
-    memset(rec, 0, reclen);
-    memcpy(rec, &hdr, ABI_DIRENT64_NAME_OFFSET);
-    memcpy(rec + ABI_DIRENT64_NAME_OFFSET, name, nlen);
-    *used += reclen;
-    return true;
-}
-
 static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
 {
     struct overlay_node *o = overlay_node(vfs_file_inode(f));
@@ -250,19 +231,19 @@ static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
             return err;
     }
     if (f->pos == 0) {
-        if (!emit(buf, n, &used, o->vfs.ino, 1, ABI_DT_DIR, "."))
+        if (!vfs_dirent_emit(buf, n, &used, o->vfs.ino, 1, ABI_DT_DIR, "."))
             return -ABI_EINVAL;
         f->pos = 1;
     }
     if (f->pos == 1) {
         uint64_t up = o->parent ? o->parent->vfs.ino : o->vfs.ino;
-        if (!emit(buf, n, &used, up, 2, ABI_DT_DIR, ".."))
+        if (!vfs_dirent_emit(buf, n, &used, up, 2, ABI_DT_DIR, ".."))
             return used ? (int64_t)used : -ABI_EINVAL;
         f->pos = 2;
     }
     for (size_t i = (size_t)f->pos - 2; i < l->n; i++) {
         const struct overlay_dirent *e = &l->v[i];
-        if (!emit(buf, n, &used, e->ino, (int64_t)i + 3, e->type, e->name))
+        if (!vfs_dirent_emit(buf, n, &used, e->ino, (int64_t)i + 3, e->type, e->name))
             return used ? (int64_t)used : -ABI_EINVAL;
         f->pos = (int64_t)i + 3;
     }
@@ -279,21 +260,6 @@ static int64_t dir_pread(struct vfs_file *f, void *buf, size_t n, int64_t off)
 {
     (void)f, (void)buf, (void)n, (void)off;
     return -ABI_EISDIR;
-}
-
-static int64_t dir_lseek(struct vfs_file *f, int64_t off, int whence)
-{
-    int64_t at;
-    if (whence == ABI_SEEK_SET)
-        at = off;
-    else if (whence == ABI_SEEK_CUR && !(off > 0 && f->pos > INT64_MAX - off))
-        at = f->pos + off;
-    else
-        return -ABI_EINVAL;
-    if (at < 0)
-        return -ABI_EINVAL;
-    f->pos = at;
-    return at;
 }
 
 static int dir_stat(struct vfs_file *f, struct abi_stat *st)
@@ -320,7 +286,7 @@ static void dir_release(struct vfs_file *f)
 const struct vfs_file_ops overlay_dir_file_ops = {
     .read = dir_read,
     .pread = dir_pread,
-    .lseek = dir_lseek,
+    .lseek = vfs_dir_lseek,
     .stat = dir_stat,
     .getdents64 = dir_getdents64,
     .release = dir_release,

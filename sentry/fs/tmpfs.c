@@ -802,24 +802,6 @@ static int64_t dir_pread(struct vfs_file *f, void *buf, size_t n, int64_t off)
     return dir_read(f, buf, n);
 }
 
-/* Appends one record; false when it does not fit. */
-static bool emit(char *buf, size_t n, size_t *used, uint64_t ino, int64_t next, uint8_t type,
-                 const char *name)
-{
-    size_t nlen = strlen(name);
-    size_t reclen = (ABI_DIRENT64_NAME_OFFSET + nlen + 1 + 7) & ~(size_t)7;
-    if (*used + reclen > n)
-        return false;
-    struct abi_linux_dirent64 hdr = {
-        .d_ino = ino, .d_off = next, .d_reclen = (uint16_t)reclen, .d_type = type};
-    char *rec = buf + *used;
-    memset(rec, 0, reclen);
-    memcpy(rec, &hdr, ABI_DIRENT64_NAME_OFFSET);
-    memcpy(rec + ABI_DIRENT64_NAME_OFFSET, name, nlen);
-    *used += reclen;
-    return true;
-}
-
 static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
 {
     struct tnode *dir = file_node(f);
@@ -830,13 +812,13 @@ static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
         return 0;
     touch_a(f, dir);
     if (f->pos == 0) {
-        if (!emit(buf, n, &used, dir->vfs.ino, 1, ABI_DT_DIR, "."))
+        if (!vfs_dirent_emit(buf, n, &used, dir->vfs.ino, 1, ABI_DT_DIR, "."))
             return -ABI_EINVAL;
         f->pos = 1;
     }
     if (f->pos == 1) {
         struct tnode *up = dir->parent ? dir->parent : dir;
-        if (!emit(buf, n, &used, up->vfs.ino, 2, ABI_DT_DIR, ".."))
+        if (!vfs_dirent_emit(buf, n, &used, up->vfs.ino, 2, ABI_DT_DIR, ".."))
             return used ? (int64_t)used : -ABI_EINVAL;
         f->pos = 2;
     }
@@ -844,7 +826,8 @@ static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
         if (e->cookie < (uint64_t)f->pos)
             continue;
         uint8_t type = (uint8_t)((e->node->vfs.mode & ABI_S_IFMT) >> 12);
-        if (!emit(buf, n, &used, e->node->vfs.ino, (int64_t)e->cookie + 1, type, e->name))
+        if (!vfs_dirent_emit(buf, n, &used, e->node->vfs.ino, (int64_t)e->cookie + 1, type,
+                             e->name))
             return used ? (int64_t)used : -ABI_EINVAL;
         f->pos = (int64_t)e->cookie + 1;
     }

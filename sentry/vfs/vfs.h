@@ -358,6 +358,16 @@ int vfs_setattr(const struct vfs_walk_ctx *ctx, struct vfs_path p, const struct 
 int vfs_statfsat(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *path,
                  struct vfs_statfs *out);
 
+/* ---- directory files (dirent.c) ---- */
+
+/* Appends one linux_dirent64 record (d_off = next) at buf + *used if it fits
+ * in n bytes; false when it does not. */
+bool vfs_dirent_emit(char *buf, size_t n, size_t *used, uint64_t ino, int64_t next, uint8_t type,
+                     const char *name);
+/* lseek on a directory whose f->pos is a cookie: SEEK_SET and SEEK_CUR to
+ * any non-negative position; everything else EINVAL. */
+int64_t vfs_dir_lseek(struct vfs_file *f, int64_t off, int whence);
+
 /* ---- open (open.c) ---- */
 
 /* open(2) semantics for flags (ABI_O_*) and mode (umask already applied). */

@@ -410,16 +410,8 @@ static int64_t dir_getdents64(struct vfs_file *f, void *vbuf, size_t n)
     size_t used = 0;
     while (f->pos >= 0 && (size_t)f->pos < s->nents) {
         const struct dir_entry *e = &s->ents[f->pos];
-        size_t nlen = strlen(e->name);
-        size_t reclen = (ABI_DIRENT64_NAME_OFFSET + nlen + 1 + 7) & ~(size_t)7;
-        if (used + reclen > n)
+        if (!vfs_dirent_emit(buf, n, &used, e->ino, f->pos + 1, e->type, e->name))
             return used ? (int64_t)used : -ABI_EINVAL;
-        struct abi_linux_dirent64 hdr = {
-            .d_ino = e->ino, .d_off = f->pos + 1, .d_reclen = (uint16_t)reclen, .d_type = e->type};
-        memset(buf + used, 0, reclen);
-        memcpy(buf + used, &hdr, ABI_DIRENT64_NAME_OFFSET);
-        memcpy(buf + used + ABI_DIRENT64_NAME_OFFSET, e->name, nlen);
-        used += reclen;
         f->pos++;
     }
     return (int64_t)used;
