@@ -140,7 +140,7 @@ static const char *base_name(const char *path)
 static int load_host_exe(struct task *t, const struct sentry_config *cfg, struct loader_result *lr,
                          const char **why)
 {
-    struct loader_image img = {read_exe, (void *)(intptr_t)cfg->exe_fd};
+    struct loader_image img = {.read = read_exe, .arg = (void *)(intptr_t)cfg->exe_fd};
     struct loader_args la;
     kernel_exec_args(t, (const char *const *)cfg->argv, (const char *const *)cfg->envp,
                      cfg->exe_path, &la);

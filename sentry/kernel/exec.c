@@ -13,6 +13,7 @@
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/loader/loader.h"
+#include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
 
 /* Linux allows four "#!" rewrites (binfmt_script into binfmt_script...)
@@ -49,6 +50,35 @@ static int open_exec(struct task *t, const char *path, struct vfs_file **out)
     return vfs_open_exec(&ctx, start, path, out);
 }
 
+/* An image's file as mm maps it, when its filesystem supports mmap: the
+ * loader then maps segments instead of copying them. */
+struct mapped_image {
+    struct mm_file_desc d; /* first: img->file points here */
+    char *name;
+};
+
+static const struct mm_file_desc *image_mapping(struct task *t, struct vfs_file *f)
+{
+    struct mapped_image *mi = malloc(sizeof(*mi));
+    if (!mi)
+        return NULL;
+    if (kernel_file_map_desc(t, f, false, &mi->d, &mi->name) != 0 || !mi->d.mappable) {
+        kernel_file_map_done(&mi->d, mi->name, true);
+        free(mi);
+        return NULL;
+    }
+    return &mi->d;
+}
+
+static void image_mapping_done(const struct mm_file_desc *d, bool failed)
+{
+    if (!d)
+        return;
+    struct mapped_image *mi = (struct mapped_image *)d;
+    kernel_file_map_done(&mi->d, mi->name, failed);
+    free(mi);
+}
+
 static int open_interp(void *arg, const char *path, struct loader_image *out)
 {
     struct vfs_file *f;
@@ -57,12 +87,14 @@ static int open_interp(void *arg, const char *path, struct loader_image *out)
         return err;
     out->read = file_read;
     out->arg = f;
+    out->file = image_mapping(arg, f);
     return 0;
 }
 
 static void close_interp(void *arg, struct loader_image *img)
 {
     (void)arg;
+    image_mapping_done(img->file, false);
     vfs_file_put(img->arg);
 }
 
@@ -170,13 +202,14 @@ int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
         f = NULL;
     }
 
-    struct loader_image img = {file_read, f};
+    struct loader_image img = {.read = file_read, .arg = f, .file = image_mapping(t, f)};
     struct loader_args la;
     kernel_exec_args(t, argv, envp, execfn, &la);
     la.open_interp = open_interp;
     la.close_interp = close_interp;
     la.interp_arg = t;
     err = loader_load(t->mm, &img, &la, res, why);
+    image_mapping_done(img.file, err != 0);
     if (err)
         goto out;
 

@@ -150,6 +150,17 @@ static inline bool kernel_access_ok(uint64_t addr, uint64_t len)
     return len <= KERNEL_TASK_SIZE_MAX && addr <= KERNEL_TASK_SIZE_MAX - len;
 }
 
+/* ---- file mappings (file_map.c) ---- */
+struct mm_file_desc;
+/* Describes f for mm_mmap_file: its reads and size, its pages when shared
+ * (the filesystem's mmap op), its access mode and its path as t sees it.
+ * 0, VFS_MMAP_ANON (map anonymous memory instead: /dev/zero) or -errno.
+ * On 0, call kernel_file_map_done after mapping (failed: the mapping was
+ * refused), which frees *name and lets go of unused pages. */
+int kernel_file_map_desc(struct task *t, struct vfs_file *f, bool shared, struct mm_file_desc *d,
+                         char **name);
+void kernel_file_map_done(struct mm_file_desc *d, char *name, bool failed);
+
 /* ---- exec (exec.c) ---- */
 struct loader_result;
 struct loader_args;

@@ -152,6 +152,59 @@ static int fill_segment(struct mm *mm, const struct loader_image *img,
     return 0;
 }
 
+/* A segment as Linux's elf_load maps it: the pages holding file bytes as a
+ * private file mapping (writable until the protections are set, so that the
+ * bss part of the last one can be cleared), the rest of the bss as
+ * anonymous memory. mapped_end: where the previous segment's memory ends
+ * (its last page is not taken over by this one's anonymous part). */
+static int map_segment_file(struct mm *mm, const struct loader_image *img,
+                            const struct loader_segment *s, uint64_t bias, uint64_t *mapped_end,
+                            const char **why)
+{
+    const struct mm_file_desc *fd = img->file;
+    uint64_t v = s->vaddr + bias;
+    uint64_t pd = loader_page_down(v);
+    uint64_t anon_from = pd;
+    if (s->filesz > 0) {
+        uint64_t size = fd->ops->size(fd->h);
+        if (s->offset > size || s->filesz > size - s->offset) {
+            *why = loader_why("truncated: segment %u extends past the end of the file", s->index);
+            return -ABI_ENOEXEC;
+        }
+        uint64_t fend = v + s->filesz;
+        uint64_t fpage_end = loader_page_up(fend);
+        int64_t m = mm_mmap_file(mm, pd, fpage_end - pd, ABI_PROT_READ | ABI_PROT_WRITE,
+                                 ABI_MAP_PRIVATE | ABI_MAP_FIXED, fd, s->offset - (v - pd));
+        if (m < 0) {
+            *why = loader_why("cannot map segment %u at 0x%" PRIx64, s->index, pd);
+            return (int)m;
+        }
+        if (s->memsz > s->filesz && fpage_end > fend) {
+            int r = mm_zero(mm, fend, fpage_end - fend);
+            if (r) {
+                *why = loader_why("cannot clear the bss of segment %u", s->index);
+                return r;
+            }
+        }
+        anon_from = fpage_end;
+        *mapped_end = fpage_end;
+    }
+    if (anon_from < *mapped_end)
+        anon_from = *mapped_end;
+    uint64_t to = loader_page_up(v + s->memsz);
+    if (anon_from < to) {
+        int64_t m =
+            mm_map_fixed(mm, anon_from, to - anon_from, ABI_PROT_READ | ABI_PROT_WRITE, 0, NULL);
+        if (m < 0) {
+            *why =
+                loader_why("cannot map the bss of segment %u at 0x%" PRIx64, s->index, anon_from);
+            return (int)m;
+        }
+        *mapped_end = to;
+    }
+    return 0;
+}
+
 /* Segments are written through a writable mapping first and get their own
  * protections only once complete. Where two segments share a page, the later
  * one's protection wins, as with Linux's successive file mappings. */
@@ -167,6 +220,10 @@ static int map_segments(struct mm *mm, const struct loader_image *img,
     uint64_t mapped_end = 0, prev_end = 0;
     for (unsigned k = 0; k < info->nload && !r; k++) {
         const struct loader_segment *s = &info->load[k];
+        if (img->file) {
+            r = map_segment_file(mm, img, s, bias, &mapped_end, why);
+            continue;
+        }
         uint64_t v = s->vaddr + bias;
         uint64_t from = loader_page_down(v) > mapped_end ? loader_page_down(v) : mapped_end;
         uint64_t to = loader_page_up(v + s->memsz);

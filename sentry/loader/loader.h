@@ -1,7 +1,7 @@
 /* Loading a program image into a fresh address space.
  *
- * The loader reads the executable through a callback (today a host fd handed
- * over by the front end; from the VFS issue on, a file of the Sentry's VFS),
+ * The loader reads the executable through a callback (a file of the
+ * Sentry's VFS, or the host fd the front end hands over without a Gofer),
  * validates it, maps its PT_LOAD segments into the mm, and builds the initial
  * stack: argv, envp, auxv. It never opens a path itself.
  */
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct mm;
+struct mm_file_desc;
 
 /* Reads up to len bytes at off; returns bytes read (short at EOF) or -errno. */
 typedef int64_t (*loader_read_fn)(void *arg, void *buf, size_t len, uint64_t off);
@@ -19,6 +20,10 @@ typedef int64_t (*loader_read_fn)(void *arg, void *buf, size_t len, uint64_t off
 struct loader_image {
     loader_read_fn read;
     void *arg;
+    /* Optional: the same file as mm can map it. Segments are then private
+     * file mappings, as Linux's, paged in on demand and named in
+     * /proc/PID/maps; without it they are copied into anonymous memory. */
+    const struct mm_file_desc *file;
 };
 
 /* More program headers than this is refused: 128 * 56 bytes is far beyond

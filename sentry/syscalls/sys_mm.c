@@ -9,48 +9,6 @@
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/vfs.h"
 
-/* Room for a path as /proc/PID/maps shows it (Linux's PATH_MAX). */
-#define MAPPED_NAME_MAX 4096
-
-/* The mapped file behind a file mapping is the open file description:
- * each VMA keeps it open, as Linux's vm_file does. */
-static void file_get(void *h)
-{
-    vfs_file_get(h);
-}
-
-static void file_put(void *h)
-{
-    vfs_file_put(h);
-}
-
-static int64_t file_read(void *h, void *buf, uint64_t len, uint64_t off)
-{
-    struct vfs_file *f = h;
-    if (off > INT64_MAX)
-        return 0;
-    return f->ops->pread(f, buf, len, (int64_t)off);
-}
-
-static uint64_t file_size(void *h)
-{
-    /* The file's own stat: a goferfs inode's cached size may be stale. */
-    struct vfs_file *f = h;
-    struct abi_stat st;
-    if (f->ops->stat && f->ops->stat(f, &st) == 0)
-        return st.st_size > 0 ? (uint64_t)st.st_size : 0;
-    if (f->dentry && f->dentry->inode->size > 0)
-        return (uint64_t)f->dentry->inode->size;
-    return 0;
-}
-
-static const struct mm_file_ops vfs_mapped_file_ops = {
-    .get = file_get,
-    .put = file_put,
-    .read = file_read,
-    .size = file_size,
-};
-
 /* /dev/zero: Linux checks the file's access mode as for any file mapping,
  * then maps anonymous memory, shared or private. */
 static int64_t mmap_as_anon(struct task *t, const uint64_t a[6], const struct mm_file_desc *d)
@@ -71,42 +29,16 @@ static int64_t mmap_as_anon(struct task *t, const uint64_t a[6], const struct mm
 
 static int64_t mmap_file(struct task *t, const uint64_t a[6], struct vfs_file *f)
 {
-    struct mm_file_desc d = {
-        .ops = &vfs_mapped_file_ops,
-        .h = f,
-        .readable = vfs_file_readable(f),
-        .writable = vfs_file_writable(f),
-        .noexec = f->mnt && (f->mnt->flags & VFS_MNT_NOEXEC),
-    };
+    struct mm_file_desc d;
+    char *name;
     bool shared = ((unsigned)a[3] & ABI_MAP_TYPE) != ABI_MAP_PRIVATE;
-    int how = f->ops->mmap ? f->ops->mmap(f, shared, &d.pages) : -ABI_ENODEV;
+    int how = kernel_file_map_desc(t, f, shared, &d, &name);
     if (how == VFS_MMAP_ANON)
         return mmap_as_anon(t, a, &d);
-    if (how == 0 && f->ops->pread)
-        d.mappable = true;
-    char *name = NULL;
-    if (d.mappable && f->dentry) {
-        d.dev = f->dentry->inode->fs->dev;
-        d.ino = f->dentry->inode->ino;
-        if (f->mnt) {
-            name = malloc(MAPPED_NAME_MAX);
-            if (!name) {
-                /* The pages may hold the file (goferfs's cache) until idle. */
-                mm_fpages_idle(d.pages);
-                return -ABI_ENOMEM;
-            }
-            struct vfs_walk_ctx ctx;
-            task_walk_ctx(t, &ctx);
-            bool reachable;
-            struct vfs_path p = {f->mnt, f->dentry};
-            if (vfs_path_string(&ctx, p, name, MAPPED_NAME_MAX, &reachable) >= 0)
-                d.name = name;
-        }
-    }
+    if (how < 0)
+        return how;
     int64_t r = mm_mmap_file(t->mm, a[0], a[1], (int)a[2], (int)a[3], &d, a[5]);
-    free(name);
-    if (r < 0 && d.pages)
-        mm_fpages_idle(d.pages);
+    kernel_file_map_done(&d, name, r < 0);
     return r;
 }
 

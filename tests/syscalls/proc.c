@@ -22,6 +22,7 @@ static long e(long r)
 
 static char dir[64];
 static char *argv0;
+static char exe_want[PATH_MAX];
 static int argc_g;
 static char **argv_g, **envp_g;
 
@@ -165,7 +166,7 @@ static void test_maps(void)
 {
     long n = slurp("/proc/self/maps", big, sizeof(big));
     ok(n > 0, "read maps");
-    int lines = 0, bad = 0, stack = 0;
+    int lines = 0, bad = 0, stack = 0, exe_text = 0;
     for (char *line = big; *line;) {
         char *nl = strchr(line, '\n');
         if (!nl)
@@ -181,11 +182,21 @@ static void test_maps(void)
             bad++;
         if (strstr(line, "[stack]"))
             stack++;
+        /* The program's own segments are mappings of its file, named by
+         * path, its text executable at the file offset the ELF gives. */
+        size_t el = strlen(exe_want);
+        size_t ll = strlen(line);
+        if (el && ll > el && strcmp(line + ll - el, exe_want) == 0 && perms[2] == 'x' && ino != 0)
+            exe_text++;
         lines++;
         line = nl + 1;
     }
     ok(lines > 0 && bad == 0, "every maps line parses (%d lines, %d bad)", lines, bad);
     is_int(stack, 1, "one [stack] mapping");
+    if (exe_want[0])
+        ok(exe_text >= 1, "the program's text is a mapping of its file (%s)", exe_want);
+    else
+        skip("realpath of argv[0] failed", "exe mapping");
 }
 
 static void test_fds(void)
@@ -460,7 +471,6 @@ static void test_system_files(void)
 }
 
 /* Last: the executable's path needs the exec wiring through the VFS. */
-static char exe_want[PATH_MAX];
 
 static void test_exe(void)
 {
