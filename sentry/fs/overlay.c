@@ -183,6 +183,8 @@ static void overlay_evict(struct vfs_inode *ino)
     vfs_inode_put(o->lower);
     if (o->parent)
         vfs_inode_put(&o->parent->vfs);
+    for (unsigned i = 0; i < OVERLAY_MISSING_SLOTS; i++)
+        free(o->lower_missing[i]);
     free(o->name);
     free(o);
 }
@@ -213,6 +215,26 @@ static bool is_opaque(struct overlay_fs *fs, const struct overlay_node *dir)
     return dir->upper && has_mark(fs, dir->upper, OVERLAY_MARK_OPAQUE);
 }
 
+/* name in the lower directory merged into dir, with the negative answers
+ * remembered (see overlay_node.lower_missing). */
+static int lower_lookup(struct overlay_node *dir, const char *name, struct vfs_inode **out)
+{
+    for (unsigned i = 0; i < OVERLAY_MISSING_SLOTS; i++) {
+        if (dir->lower_missing[i] && strcmp(dir->lower_missing[i], name) == 0)
+            return -ABI_ENOENT;
+    }
+    int err = dir->lower->ops->lookup(dir->lower, name, out);
+    if (err == -ABI_ENOENT) {
+        char *copy = strdup(name);
+        if (copy) {
+            unsigned slot = dir->lower_missing_next++ % OVERLAY_MISSING_SLOTS;
+            free(dir->lower_missing[slot]);
+            dir->lower_missing[slot] = copy;
+        }
+    }
+    return err;
+}
+
 /* Does the lower directory merged into dir hold name? */
 static int lower_has(struct overlay_node *dir, const char *name, bool *has)
 {
@@ -220,7 +242,7 @@ static int lower_has(struct overlay_node *dir, const char *name, bool *has)
     if (!dir->lower || is_opaque(overlay_fs_of(dir), dir))
         return 0;
     struct vfs_inode *l;
-    int err = dir->lower->ops->lookup(dir->lower, name, &l);
+    int err = lower_lookup(dir, name, &l);
     if (err == -ABI_ENOENT)
         return 0;
     if (err)
@@ -251,7 +273,7 @@ static int resolve(struct overlay_node *dir, const char *name, struct vfs_inode 
     }
     if (dir->lower && !is_opaque(fs, dir) && (!*up || vfs_is_dir(*up))) {
         struct vfs_inode *l;
-        int err = dir->lower->ops->lookup(dir->lower, name, &l);
+        int err = lower_lookup(dir, name, &l);
         if (err == 0) {
             if (!*up || vfs_is_dir(l))
                 *low = l;

@@ -40,6 +40,8 @@ struct overlay_fs {
 
 /* An overlay inode. Its attributes mirror the real inode's (upper if any,
  * else lower); its number is the lower inode's, kept across copy-up. */
+#define OVERLAY_MISSING_SLOTS 8
+
 struct overlay_node {
     struct vfs_inode vfs;
     struct vfs_inode *upper;     /* referenced; NULL until copied up */
@@ -49,6 +51,13 @@ struct overlay_node {
     struct overlay_node *hnext;
     bool hashed;
     bool removed; /* unlinked or renamed over: no name to copy up under */
+    /* Directories: names recently found missing in the lower directory. The
+     * lower layer is read-only and changes under nobody's hand, so the
+     * answer stays true; it saves the Gofer round trips a new name costs
+     * (the walk's lookup, then create and unlink asking again). A small
+     * ring, so it stays cheap however many names a program tries. */
+    char *lower_missing[OVERLAY_MISSING_SLOTS];
+    unsigned lower_missing_next;
 };
 
 static inline struct overlay_node *overlay_node(struct vfs_inode *ino)
