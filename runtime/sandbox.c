@@ -118,11 +118,25 @@ int sandbox_start(struct sentry_config *cfg, struct sandbox *sb, const char **wh
 }
 
 static volatile sig_atomic_t forward_pid;
+static volatile sig_atomic_t interrupts;
+
+/* The third SIGINT or SIGTERM kills the sandbox outright, as docker does:
+ * a guest that ignores them, or a Sentry that no longer answers, must not
+ * keep the user from stopping moat. */
+#define FORCE_AFTER_INTERRUPTS 3
 
 static void forward(int sig)
 {
-    if (forward_pid > 0)
-        kill((pid_t)forward_pid, sig);
+    if (forward_pid <= 0)
+        return;
+    if ((sig == SIGINT || sig == SIGTERM) && ++interrupts >= FORCE_AFTER_INTERRUPTS) {
+        static const char msg[] = "moat: third interrupt: killing the sandbox\n";
+        ssize_t w = write(2, msg, sizeof(msg) - 1);
+        (void)w;
+        kill((pid_t)forward_pid, SIGKILL);
+        return;
+    }
+    kill((pid_t)forward_pid, sig);
 }
 
 int sandbox_wait(struct sandbox *sb)
@@ -157,6 +171,8 @@ int sandbox_wait(struct sandbox *sb)
     }
     if (WIFSIGNALED(ws)) {
         int sig = WTERMSIG(ws);
+        if (sig == SIGKILL && interrupts >= FORCE_AFTER_INTERRUPTS)
+            return 128 + SIGKILL;
         if (sig == SIGSYS)
             fprintf(stderr, "moat: the sentry was killed by its seccomp filter (a host call "
                             "outside its allowlist; --debug names it)\n");

@@ -28,4 +28,30 @@ for sig in INT TERM HUP; do
         fail "SIG$sig interrupts the guest's sleep (${took}s)"
     fi
 done
+
+# A guest that ignores SIGINT and SIGTERM: the third one kills the sandbox,
+# as docker does, so moat can always be stopped.
+"$moat" do -- "$bb" sh -c 'trap "" INT TERM; while :; do :; done' 2>"$TAP_TMP/err3" &
+pid=$!
+for _ in $(seq 50); do
+    [ -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)" ] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -s INT "$pid"
+sleep 0.3
+kill -s TERM "$pid"
+sleep 0.3
+if kill -0 "$pid" 2>/dev/null; then
+    pass "two ignored interrupts leave the guest running"
+else
+    fail "two ignored interrupts leave the guest running"
+fi
+kill -s INT "$pid"
+wait "$pid"
+is "$?" 137 "the third interrupt kills the sandbox (137)"
+like "$(cat "$TAP_TMP/err3")" "third interrupt: killing the sandbox" "and says so"
+sleep 0.5
+left=$(pgrep -f "$bb sh -c trap" | grep -vx "$$" || true)
+is "$left" "" "no process of the sandbox is left"
 done_testing
