@@ -88,6 +88,14 @@ struct task {
     struct abi_sigaction sigactions[ABI_NSIG]; /* index sig-1 */
     abi_sigset_t sigmask;
     struct abi_stack altstack;
+    /* Signals sent but not yet delivered (blocked, or waiting for the next
+     * return to the guest), each with the siginfo of its first sending:
+     * standard signals do not queue, and real-time ones do not yet either. */
+    abi_sigset_t sigpending;
+    struct abi_siginfo siginfo[ABI_NSIG]; /* index sig-1 */
+    /* A syscall's -ERESTART* result, waiting for the delivery step to turn
+     * it into EINTR or a restart (0 when none). */
+    int64_t restart_ret;
     char comm[16];
     uint64_t clear_child_tid;
     uint64_t robust_list;
@@ -138,6 +146,29 @@ int task_create(struct kernel *k, struct task **out);
 void task_destroy(struct task *t);
 /* Runs the task until it exits; returns its wait status. */
 int task_run(struct task *t);
+
+/* ---- signals (signal.c, sigframe.c) ---- */
+/* Where a synchronous fault happened, for the frame's sigcontext. */
+struct signal_fault {
+    uint64_t trapno, err, cr2;
+};
+/* Make sig (info->si_signo) pending for t, unless it would be ignored. */
+void signal_send(struct task *t, const struct abi_siginfo *info);
+/* A fault: run the handler now, or die if the signal is blocked, ignored or
+ * has no handler (Linux forces synchronous signals). */
+void signal_force(struct task *t, const struct abi_siginfo *info, const struct signal_fault *f);
+/* Before the guest runs again: act on pending unblocked signals and settle a
+ * pending syscall restart. */
+void signal_deliver_pending(struct task *t);
+/* Whether sp is on the task's alternate signal stack. */
+bool signal_on_altstack(const struct task *t, uint64_t sp);
+/* Push the rt frame for sig and point the registers at the handler.
+ * Returns 0 or -ABI_EFAULT (the stack is unusable). */
+int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
+                   const struct abi_siginfo *info, const struct signal_fault *f);
+/* rt_sigreturn: restore registers, FPU, mask and alternate stack from the
+ * frame at rsp. Returns 0 or -ABI_EFAULT (a bad frame). */
+int sigframe_restore(struct task *t);
 /* Terminate the thread group with a wait status (exit or signal). */
 void task_exit_group(struct task *t, int status);
 

@@ -7,6 +7,7 @@
 
 #include "abi/errno.h"
 #include "abi/flags.h"
+#include "abi/sigframe.h"
 #include "abi/signal.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
@@ -132,53 +133,15 @@ void task_exit_group(struct task *t, int status)
     t->exit_status = status;
 }
 
-/* Act on a signal for the guest. Handlers cannot run until signal delivery
- * lands (the processes issue): a signal the guest wants to catch is said
- * plainly in the log and then acts by its default action, which is what
- * Linux would do had the handler not been installed. */
-static void task_signal(struct task *t, int sig, bool synchronous)
+/* A signal from outside the sandbox (forwarded by the front end or sent to
+ * the stub): its sender has no pid in the sandbox, so si_pid is 0. */
+static void task_signal_external(struct task *t, int sig)
 {
-    if (sig < 1 || sig > ABI_NSIG)
-        return;
-    uint64_t handler = t->sigactions[sig - 1].handler;
-    bool blocked = (t->sigmask >> (sig - 1)) & 1;
-    /* A fault cannot be ignored or blocked: Linux forces the default action. */
-    if (!synchronous && sig != ABI_SIGKILL && sig != ABI_SIGSTOP) {
-        if (handler == ABI_SIG_IGN)
-            return;
-        if (blocked) {
-            kernel_log(t->k,
-                       "moat: %s arrived while blocked; pending signals are not "
-                       "implemented yet, dropping it\n",
-                       abi_signal_name(sig));
-            return;
-        }
-    }
-    if (handler != ABI_SIG_DFL && handler != ABI_SIG_IGN)
-        kernel_log(t->k,
-                   "moat: the guest handles %s, but signal delivery is not implemented "
-                   "yet: applying the default action\n",
-                   abi_signal_name(sig));
-    switch (abi_signal_default(sig)) {
-    case ABI_SIGDFL_IGN:
-        if (!synchronous)
-            return;
-        /* A synchronous signal never goes ignored. */
-        task_exit_group(t, kernel_wstatus_signal(sig, false));
-        return;
-    case ABI_SIGDFL_TERM:
-        task_exit_group(t, kernel_wstatus_signal(sig, false));
-        return;
-    case ABI_SIGDFL_CORE:
-        /* No core file is written; the status says one would have been. */
-        task_exit_group(t, kernel_wstatus_signal(sig, true));
-        return;
-    case ABI_SIGDFL_STOP:
-    case ABI_SIGDFL_CONT:
-        kernel_log(t->k, "moat: %s: job control is not implemented yet, ignoring\n",
-                   abi_signal_name(sig));
-        return;
-    }
+    struct abi_siginfo info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = sig;
+    info.si_code = ABI_SI_USER;
+    signal_send(t, &info);
 }
 
 /* int 0x80 stops the thread just like `syscall`, but with i386 numbers and
@@ -208,10 +171,45 @@ static void handle_syscall(struct task *t)
     long nr = (long)r->orig_rax;
     uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     int64_t ret = syscalls_dispatch(t, nr, a);
-    if (!t->exited) {
+    if (!t->exited && nr != ABI_NR_rt_sigreturn) {
         r = platform_ctx_regs(t->ctx);
         r->rax = (uint64_t)ret;
+        /* The -ERESTART* codes never reach the guest: signal delivery
+         * turns them into EINTR or a restart. */
+        if (ret <= -ABI_ERESTARTSYS && ret >= -ABI_ERESTART_RESTARTBLOCK && ret != -ABI_ENOIOCTLCMD)
+            t->restart_ret = ret;
     }
+}
+
+/* The x86 trap that most likely raised a fault signal: ptrace reports the
+ * signal and si_code, not the trap, and sigcontext.trapno is only advisory. */
+static uint64_t fault_trapno(int sig, int code)
+{
+    switch (sig) {
+    case ABI_SIGFPE:
+        return code == ABI_FPE_INTDIV || code == ABI_FPE_INTOVF ? ABI_TRAP_DE : ABI_TRAP_XF;
+    case ABI_SIGILL:
+        return ABI_TRAP_UD;
+    case ABI_SIGTRAP:
+        return code == ABI_TRAP_BRKPT || code == ABI_SI_KERNEL ? ABI_TRAP_BP : ABI_TRAP_DB;
+    case ABI_SIGSEGV:
+        return code == ABI_SI_KERNEL ? ABI_TRAP_GP : ABI_TRAP_PF;
+    default:
+        return ABI_TRAP_PF;
+    }
+}
+
+static void fault_signal(struct task *t, int sig, int code, uint64_t addr, uint64_t err)
+{
+    struct abi_siginfo info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = sig;
+    info.si_code = code;
+    info.u.fault.addr = addr;
+    struct signal_fault f = {.trapno = fault_trapno(sig, code), .err = err};
+    if (f.trapno == ABI_TRAP_PF)
+        f.cr2 = addr;
+    signal_force(t, &info, &f);
 }
 
 /* ptrace does not say whether a fault was a read or a write. The first
@@ -220,7 +218,9 @@ static void handle_syscall(struct task *t)
  * fault means even that was not enough, an access error. */
 static void handle_fault(struct task *t, const struct platform_event *ev)
 {
-    if (ev->signo == ABI_SIGSEGV) {
+    /* A general-protection fault (a non-canonical address, a privileged
+     * instruction) has no page to serve. */
+    if (ev->signo == ABI_SIGSEGV && ev->si_code != ABI_SI_KERNEL) {
         uint64_t page = ev->addr & ~(MM_PAGE_SIZE - 1);
         if (page == t->fault_page) {
             t->fault_repeats++;
@@ -230,9 +230,11 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
         }
         int code = ABI_SEGV_MAPERR;
         int err = -ABI_EFAULT;
+        bool write = ev->write || t->fault_repeats > 0;
         if (t->fault_repeats < 2)
-            err = mm_handle_fault(t->mm, ev->addr, ev->write || t->fault_repeats > 0, ev->exec,
-                                  &code);
+            err = mm_handle_fault(t->mm, ev->addr, write, ev->exec, &code);
+        else
+            code = ABI_SEGV_ACCERR;
         if (err == 0)
             return;
         t->fault_page = UINT64_MAX;
@@ -246,16 +248,17 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
             task_exit_group(t, kernel_wstatus_signal(ABI_SIGKILL, false));
             return;
         }
+        uint64_t pf = ABI_PF_USER | (write ? ABI_PF_WRITE : 0) | (ev->exec ? ABI_PF_INSTR : 0) |
+                      (code == ABI_SEGV_ACCERR ? ABI_PF_PROT : 0);
         if (err == -ABI_EIO) {
             /* Beyond the end of a shared mapping's memory: SIGBUS. */
-            task_signal(t, ABI_SIGBUS, true);
+            fault_signal(t, ABI_SIGBUS, ABI_BUS_ADRERR, ev->addr, pf);
             return;
         }
-        /* si_code (MAPERR/ACCERR, or ACCERR after repeats) matters once
-         * handlers can run. */
-        (void)code;
+        fault_signal(t, ABI_SIGSEGV, code, ev->addr, pf);
+        return;
     }
-    task_signal(t, ev->signo, true);
+    fault_signal(t, ev->signo, ev->si_code, ev->addr, 0);
 }
 
 int task_run(struct task *t)
@@ -266,9 +269,11 @@ int task_run(struct task *t)
         if (k->host_signal) {
             int sig = k->host_signal;
             k->host_signal = 0;
-            task_signal(t, sig, false);
-            continue;
+            task_signal_external(t, sig);
         }
+        signal_deliver_pending(t);
+        if (t->exited)
+            break;
         struct platform_event ev;
         int err = platform_ctx_run(t->ctx, &ev);
         if (err) {
@@ -288,7 +293,7 @@ int task_run(struct task *t)
             /* A kick (signo 0) only says "look at host_signal"; anything
              * else was sent to the stub from outside and is the guest's. */
             if (ev.signo != 0)
-                task_signal(t, ev.signo, false);
+                task_signal_external(t, ev.signo);
             break;
         case PLATFORM_EV_DIED:
             task_exit_group(t, kernel_wstatus_signal(ev.signo ? ev.signo : ABI_SIGKILL, false));

@@ -146,6 +146,11 @@ SYS(clock_nanosleep);
 SYS(rt_sigaction);
 SYS(rt_sigprocmask);
 SYS(sigaltstack);
+SYS(rt_sigpending);
+SYS(rt_sigreturn);
+SYS(kill);
+SYS(tkill);
+SYS(tgkill);
 /* sys_futex.c */
 SYS(futex);
 /* sys_lock.c */

@@ -135,6 +135,11 @@ static const sys_handler table[ABI_SYSCALL_TABLE_SIZE] = {
     E(rt_sigaction),
     E(rt_sigprocmask),
     E(sigaltstack),
+    E(rt_sigpending),
+    E(rt_sigreturn),
+    E(kill),
+    E(tkill),
+    E(tgkill),
     E(futex),
 };
 
