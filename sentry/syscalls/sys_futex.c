@@ -51,8 +51,12 @@ static int64_t futex_wait(struct task *t, uint64_t uaddr, uint32_t val, uint64_t
             if (r == 0)
                 continue;
         }
+        /* Interrupted by a signal for the guest: an untimed wait restarts
+         * under SA_RESTART or when no handler runs, as on Linux; a timed
+         * one would restart with its full relative timeout, so it reports
+         * EINTR (restart_syscall(2) is not built). */
         if (r == EINTR && t->k->host_signal)
-            return -ABI_EINTR;
+            return timed ? -ABI_ERESTART_RESTARTBLOCK : -ABI_ERESTARTSYS;
         if (r != EINTR)
             return -r;
     }
