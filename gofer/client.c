@@ -14,6 +14,8 @@
 
 struct gofer_client {
     int sock;
+    void (*reclaim)(void *arg); /* see gofer_client_set_reclaim */
+    void *reclaim_arg;
     struct gofer_msg req, resp;
     uint8_t wbuf[GOFER_MAX_MSG];
     uint8_t rbuf[GOFER_MAX_MSG];
@@ -104,18 +106,44 @@ int gofer_client_call_raw(struct gofer_client *c, const void *req, size_t len, i
     return 0;
 }
 
+void gofer_client_set_reclaim(struct gofer_client *c, void (*reclaim)(void *arg), void *arg)
+{
+    c->reclaim = reclaim;
+    c->reclaim_arg = arg;
+}
+
+/* A full node table (ENFILE): reclaim once, then send the same request
+ * again. The reclaim hook may itself use the client (CLOSE of the nodes it
+ * frees), which overwrites the client's buffers and its req: the encoded
+ * request is resent from a copy. The Gofer undoes a creation it cannot give
+ * a node, so a retried request starts from the same state. */
+static int retry_after_reclaim(struct gofer_client *c, size_t len, struct gofer_msg *resp, int *fd)
+{
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return -ENFILE;
+    memcpy(copy, c->wbuf, len);
+    c->reclaim(c->reclaim_arg);
+    int err = gofer_client_call_raw(c, copy, len, -1, resp, fd);
+    free(copy);
+    return err;
+}
+
 int gofer_client_call(struct gofer_client *c, const struct gofer_msg *req, struct gofer_msg *resp,
                       int *fd_out)
 {
     int fd;
+    uint16_t type = req->type; /* req may be the client's own, and reclaim reuses it */
     int len = gofer_encode(req, c->wbuf, sizeof(c->wbuf));
     if (len < 0)
         return len;
     int err = gofer_client_call_raw(c, c->wbuf, (size_t)len, -1, resp, &fd);
+    if (err == -ENFILE && c->reclaim)
+        err = retry_after_reclaim(c, (size_t)len, resp, &fd);
     if (err)
         return err;
-    bool want = carries_fd(req->type);
-    if (resp->type != (req->type | GOFER_RESP_BIT) || want != (fd >= 0)) {
+    bool want = carries_fd(type);
+    if (resp->type != (type | GOFER_RESP_BIT) || want != (fd >= 0)) {
         if (fd >= 0)
             close(fd);
         return -EPROTO;

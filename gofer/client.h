@@ -29,6 +29,12 @@ struct gofer_statfs {
 struct gofer_client *gofer_client_create(int sock);
 void gofer_client_destroy(struct gofer_client *c);
 
+/* The Gofer's node table is bounded: a request that would take one node too
+ * many fails with ENFILE. With a hook set, the client then calls reclaim
+ * (which should give nodes back, e.g. by forgetting cached dentries) and
+ * sends the request once more. */
+void gofer_client_set_reclaim(struct gofer_client *c, void (*reclaim)(void *arg), void *arg);
+
 /* Sends a raw request and receives the raw reply (tests and fuzzing). The
  * reply is decoded into *resp, whose strings point into the client. */
 int gofer_client_call(struct gofer_client *c, const struct gofer_msg *req, struct gofer_msg *resp,

@@ -27,25 +27,7 @@ struct goferfs {
     struct gofer_client *c;
     bool readonly;
     int64_t ttl_ns;
-    /* Called when the Gofer's node table is full (ENFILE), to let go of
-     * cached dentries and so of the nodes their inodes hold. */
-    void (*reclaim)(void *arg);
-    void *reclaim_arg;
 };
-
-/* A node-allocating request failed with ENFILE: reclaim once and say
- * whether to retry. Every such request (WALK and the creating ones: the
- * Gofer undoes a creation it cannot give a node) retries, or a table full
- * of merely cached nodes would fail a guest's mkdir. Reclaiming from in
- * here is safe: callers hold references on the dentries they use, and
- * pruning frees unreferenced ones only. */
-static bool reclaim_nodes(struct goferfs *fs, int err)
-{
-    if (err != -ABI_ENFILE || !fs->reclaim)
-        return false;
-    fs->reclaim(fs->reclaim_arg);
-    return true;
-}
 
 struct gnode {
     struct vfs_inode vfs;
@@ -186,8 +168,6 @@ static int goferfs_lookup(struct vfs_inode *dir, const char *name, struct vfs_in
     struct gofer_node gn;
     uint32_t walked = 0, stop = 0;
     int err = gofer_client_walk(fs->c, gnode(dir)->id, names, 1, &gn, &walked, &stop);
-    if (reclaim_nodes(fs, err))
-        err = gofer_client_walk(fs->c, gnode(dir)->id, names, 1, &gn, &walked, &stop);
     if (err)
         return err;
     if (walked == 0)
@@ -216,9 +196,6 @@ static int goferfs_create_op(struct vfs_inode *dir, const char *name, uint32_t m
      * refuse a later reopen (0444 with O_WRONLY). */
     err = gofer_client_create_file(fs->c, gnode(dir)->id, name, GOFER_O_RDWR | GOFER_O_EXCL,
                                    mode & 07777, uid, gid, &gn, &fd);
-    if (reclaim_nodes(fs, err))
-        err = gofer_client_create_file(fs->c, gnode(dir)->id, name, GOFER_O_RDWR | GOFER_O_EXCL,
-                                       mode & 07777, uid, gid, &gn, &fd);
     if (err)
         return err;
     mark_stale(dir);
@@ -240,8 +217,6 @@ static int goferfs_mkdir(struct vfs_inode *dir, const char *name, uint32_t mode,
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_mkdir(fs->c, gnode(dir)->id, name, mode & 07777, uid, gid, &gn);
-    if (reclaim_nodes(fs, err))
-        err = gofer_client_mkdir(fs->c, gnode(dir)->id, name, mode & 07777, uid, gid, &gn);
     if (err)
         return err;
     mark_stale(dir);
@@ -258,8 +233,6 @@ static int goferfs_mknod(struct vfs_inode *dir, const char *name, uint32_t mode,
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_mknod(fs->c, gnode(dir)->id, name, mode, uid, gid, &gn);
-    if (reclaim_nodes(fs, err))
-        err = gofer_client_mknod(fs->c, gnode(dir)->id, name, mode, uid, gid, &gn);
     if (err)
         return err;
     mark_stale(dir);
@@ -275,8 +248,6 @@ static int goferfs_symlink(struct vfs_inode *dir, const char *name, const char *
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_symlink(fs->c, gnode(dir)->id, name, target, uid, gid, &gn);
-    if (reclaim_nodes(fs, err))
-        err = gofer_client_symlink(fs->c, gnode(dir)->id, name, target, uid, gid, &gn);
     if (err)
         return err;
     mark_stale(dir);
@@ -291,8 +262,6 @@ static int goferfs_link(struct vfs_inode *dir, const char *name, struct vfs_inod
     struct goferfs *fs = fs_of(dir);
     struct gofer_node gn;
     err = gofer_client_link(fs->c, gnode(dir)->id, name, gnode(target)->id, &gn);
-    if (reclaim_nodes(fs, err))
-        err = gofer_client_link(fs->c, gnode(dir)->id, name, gnode(target)->id, &gn);
     if (err)
         return err;
     /* The VFS puts the target's inode under the new name as well; the new
@@ -923,8 +892,12 @@ void goferfs_set_attr_ttl_ms(struct vfs_filesystem *fs, uint32_t ms)
     ((struct goferfs *)fs)->ttl_ns = (int64_t)ms * 1000000;
 }
 
+/* Every node-allocating request (WALK and the creating ones) goes through
+ * the client, which reclaims and retries on ENFILE, so that a table full of
+ * merely cached nodes never fails a guest's lookup or mkdir. Reclaiming
+ * from inside a goferfs op is safe: callers hold references on the dentries
+ * they use, and pruning frees unreferenced ones only. */
 void goferfs_set_reclaim(struct vfs_filesystem *fs, void (*reclaim)(void *arg), void *arg)
 {
-    ((struct goferfs *)fs)->reclaim = reclaim;
-    ((struct goferfs *)fs)->reclaim_arg = arg;
+    gofer_client_set_reclaim(((struct goferfs *)fs)->c, reclaim, arg);
 }

@@ -30,7 +30,7 @@ int goferfs_create(struct gofer_client *c, bool readonly, struct vfs_filesystem 
 void goferfs_set_attr_ttl_ms(struct vfs_filesystem *fs, uint32_t ms);
 
 /* The Gofer holds one node per inode goferfs has, and its table is bounded.
- * When it is full, goferfs calls reclaim (which should free unused cached
+ * When it is full, its client calls reclaim (which should free unused cached
  * dentries: vfs_mount_tree_prune) and retries once. */
 void goferfs_set_reclaim(struct vfs_filesystem *fs, void (*reclaim)(void *arg), void *arg);
 
