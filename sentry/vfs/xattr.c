@@ -95,14 +95,10 @@ int64_t vfs_getxattr(const struct vfs_cred *cred, bool admin, struct vfs_path p,
     return r;
 }
 
-int vfs_setxattr(const struct vfs_cred *cred, bool admin, struct vfs_path p, const char *name,
-                 const void *value, size_t size, int flags)
+/* What setxattr and removexattr both check, in Linux's order. */
+static int may_change(const struct vfs_cred *cred, bool admin, struct vfs_path p, const char *name)
 {
     struct vfs_inode *ino = p.dentry->inode;
-    if (flags & ~(ABI_XATTR_CREATE | ABI_XATTR_REPLACE))
-        return -ABI_EINVAL;
-    if (size > ABI_XATTR_SIZE_MAX)
-        return -ABI_E2BIG;
     if (vfs_mount_readonly(p.mnt))
         return -ABI_EROFS;
     int err = refresh(ino);
@@ -116,6 +112,20 @@ int vfs_setxattr(const struct vfs_cred *cred, bool admin, struct vfs_path p, con
     /* The LSM rule (cap_inode_setxattr): security.* is root's to write. */
     if (ns_of(name, &bare) == NS_SECURITY && !admin)
         return -ABI_EPERM;
+    return 0;
+}
+
+int vfs_setxattr(const struct vfs_cred *cred, bool admin, struct vfs_path p, const char *name,
+                 const void *value, size_t size, int flags)
+{
+    struct vfs_inode *ino = p.dentry->inode;
+    if (flags & ~(ABI_XATTR_CREATE | ABI_XATTR_REPLACE))
+        return -ABI_EINVAL;
+    if (size > ABI_XATTR_SIZE_MAX)
+        return -ABI_E2BIG;
+    int err = may_change(cred, admin, p, name);
+    if (err)
+        return err;
     if (!ino->ops->setxattr)
         return -ABI_EOPNOTSUPP;
     err = ino->ops->setxattr(ino, name, value, size, flags);
@@ -127,18 +137,9 @@ int vfs_setxattr(const struct vfs_cred *cred, bool admin, struct vfs_path p, con
 int vfs_removexattr(const struct vfs_cred *cred, bool admin, struct vfs_path p, const char *name)
 {
     struct vfs_inode *ino = p.dentry->inode;
-    if (vfs_mount_readonly(p.mnt))
-        return -ABI_EROFS;
-    int err = refresh(ino);
-    if (!err)
-        err = permission(cred, admin, ino, name, true);
-    if (!err)
-        err = known_name(name);
+    int err = may_change(cred, admin, p, name);
     if (err)
         return err;
-    bool bare;
-    if (ns_of(name, &bare) == NS_SECURITY && !admin)
-        return -ABI_EPERM;
     if (!ino->ops->removexattr)
         return -ABI_EOPNOTSUPP;
     err = ino->ops->removexattr(ino, name);
