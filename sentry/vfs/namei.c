@@ -18,6 +18,24 @@ static int lookup_last(struct vfs_path parent, const struct vfs_last *last, stru
     return vfs_dentry_lookup(parent.dentry, last->name, out);
 }
 
+/* The last component of a new name must name nothing yet: EEXIST for ".",
+ * "..", "/" or an existing name; a trailing slash only for a new directory
+ * (else ENOENT, as Linux). */
+static int name_is_free(struct vfs_path parent, const struct vfs_last *last, bool dir)
+{
+    if (last->type != VFS_LAST_NORM)
+        return -ABI_EEXIST;
+    struct vfs_dentry *child = NULL;
+    int err = lookup_last(parent, last, &child);
+    if (err == 0) {
+        vfs_dentry_put(child);
+        return -ABI_EEXIST;
+    }
+    if (err != -ABI_ENOENT)
+        return err;
+    return last->trailing_slash && !dir ? -ABI_ENOENT : 0;
+}
+
 static int may_create(const struct vfs_walk_ctx *ctx, struct vfs_path dir)
 {
     if (dir.dentry->detached || dir.dentry->inode->nlink == 0)
@@ -62,22 +80,9 @@ static int create_at(const struct vfs_walk_ctx *ctx, struct vfs_path start, cons
     int err = vfs_walk_parent(ctx, start, path, 0, &parent, &last);
     if (err)
         return err;
-    struct vfs_dentry *child = NULL;
-    if (last.type != VFS_LAST_NORM) {
-        err = -ABI_EEXIST;
+    err = name_is_free(parent, &last, kind == CREATE_DIR);
+    if (err)
         goto out;
-    }
-    err = lookup_last(parent, &last, &child);
-    if (err == 0) {
-        err = -ABI_EEXIST;
-        goto out;
-    }
-    if (err != -ABI_ENOENT)
-        goto out;
-    if (last.trailing_slash && kind != CREATE_DIR) {
-        err = -ABI_ENOENT;
-        goto out;
-    }
     if (vfs_mount_readonly(parent.mnt)) {
         err = -ABI_EROFS;
         goto out;
@@ -108,8 +113,6 @@ static int create_at(const struct vfs_walk_ctx *ctx, struct vfs_path start, cons
     if (!err)
         err = vfs_dentry_add(parent.dentry, last.name, ino, NULL);
 out:
-    if (child)
-        vfs_dentry_put(child);
     vfs_path_put(parent);
     return err;
 }
@@ -161,22 +164,9 @@ int vfs_linkat(const struct vfs_walk_ctx *ctx, struct vfs_path oldstart, const c
         vfs_path_put(old);
         return err;
     }
-    struct vfs_dentry *child = NULL;
-    if (last.type != VFS_LAST_NORM) {
-        err = -ABI_EEXIST;
+    err = name_is_free(parent, &last, false);
+    if (err)
         goto out;
-    }
-    err = lookup_last(parent, &last, &child);
-    if (err == 0) {
-        err = -ABI_EEXIST;
-        goto out;
-    }
-    if (err != -ABI_ENOENT)
-        goto out;
-    if (last.trailing_slash) {
-        err = -ABI_ENOENT;
-        goto out;
-    }
     if (old.mnt != parent.mnt) {
         err = -ABI_EXDEV;
         goto out;
@@ -205,8 +195,6 @@ int vfs_linkat(const struct vfs_walk_ctx *ctx, struct vfs_path oldstart, const c
     if (!err)
         err = vfs_dentry_add(parent.dentry, last.name, vfs_inode_get(ino), NULL);
 out:
-    if (child)
-        vfs_dentry_put(child);
     vfs_path_put(parent);
     vfs_path_put(old);
     return err;
