@@ -92,16 +92,11 @@ static int cpu_lookup(const struct synth_ctx *c, const char *name, struct synth_
     return 0;
 }
 
-#define FILE_RO(n, g)                                                                              \
-    {                                                                                              \
-        .name = n, .type = SYNTH_FILE, .perm = 0444, .gen = g, .write_err = -ABI_EIO               \
-    }
-
 static const struct synth_ent cpu_kids[] = {
-    FILE_RO("offline", gen_empty_line),
-    FILE_RO("online", gen_cpu_list),
-    FILE_RO("possible", gen_cpu_list),
-    FILE_RO("present", gen_cpu_list),
+    SYNTH_RO_FILE("offline", gen_empty_line),
+    SYNTH_RO_FILE("online", gen_cpu_list),
+    SYNTH_RO_FILE("possible", gen_cpu_list),
+    SYNTH_RO_FILE("present", gen_cpu_list),
     {.name = NULL},
 };
 

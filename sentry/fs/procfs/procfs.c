@@ -59,23 +59,18 @@ static int root_lookup(const struct synth_ctx *c, const char *name, struct synth
     return 0;
 }
 
-#define INFO(n, g)                                                                                 \
-    {                                                                                              \
-        .name = n, .type = SYNTH_FILE, .perm = 0444, .gen = g, .write_err = -ABI_EIO               \
-    }
-
 static const struct synth_ent root_kids[] = {
-    INFO("cpuinfo", procfs_gen_cpuinfo),
-    INFO("filesystems", procfs_gen_filesystems),
-    INFO("loadavg", procfs_gen_loadavg),
-    INFO("meminfo", procfs_gen_meminfo),
+    SYNTH_RO_FILE("cpuinfo", procfs_gen_cpuinfo),
+    SYNTH_RO_FILE("filesystems", procfs_gen_filesystems),
+    SYNTH_RO_FILE("loadavg", procfs_gen_loadavg),
+    SYNTH_RO_FILE("meminfo", procfs_gen_meminfo),
     {.name = "mounts", .type = SYNTH_LINK, .perm = 0777, .readlink = mounts_readlink},
     {.name = "self", .type = SYNTH_LINK, .perm = 0777, .readlink = self_readlink},
-    INFO("stat", procfs_gen_stat),
+    SYNTH_RO_FILE("stat", procfs_gen_stat),
     {.name = "sys", .type = SYNTH_DIR, .perm = 0555, .kids = procfs_sys_kids},
     {.name = "thread-self", .type = SYNTH_LINK, .perm = 0777, .readlink = thread_self_readlink},
-    INFO("uptime", procfs_gen_uptime),
-    INFO("version", procfs_gen_version),
+    SYNTH_RO_FILE("uptime", procfs_gen_uptime),
+    SYNTH_RO_FILE("version", procfs_gen_version),
     {.name = NULL},
 };
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi/errno.h"
 #include "sentry/vfs/vfs.h"
 
 struct kernel;
@@ -74,6 +75,13 @@ struct synth_ent {
     /* Dynamic nodes: still there? (an fd still open). */
     bool (*valid)(const struct synth_ctx *c);
 };
+
+/* A read-only generated file, as /proc's system files and sysfs's are: a
+ * write is EIO. */
+#define SYNTH_RO_FILE(n, g)                                                                        \
+    {                                                                                              \
+        .name = n, .type = SYNTH_FILE, .perm = 0444, .gen = g, .write_err = -ABI_EIO               \
+    }
 
 /* A filesystem named name (the type /proc/mounts shows) whose root
  * directory is root; magic is statfs's f_type. procfs is read-write as on
