@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "abi/syscall_table.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/mm/mm.h"
 
 void kernel_init(struct kernel *k, struct platform *p, struct mm_memfile *mf)
 {
@@ -89,4 +91,22 @@ struct task *kernel_current(void)
 void kernel_set_current(struct task *t)
 {
     current_task = t;
+}
+
+int64_t kernel_uptime_ns(const struct kernel *k)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - k->host.boot_mono_ns;
+    return ns > 0 ? ns : 0;
+}
+
+uint64_t kernel_mem_total_bytes(const struct kernel *k)
+{
+    return k->host.mem_total_kb ? k->host.mem_total_kb * 1024 : 1ULL << 30;
+}
+
+uint64_t kernel_mem_used_bytes(const struct kernel *k)
+{
+    return k->memfile ? mm_memfile_used(k->memfile) : 0;
 }

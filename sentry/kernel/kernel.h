@@ -122,6 +122,12 @@ struct task {
 /* ---- kernel ---- */
 /* Reads the host limits too: call before the Sentry's seccomp filter. */
 void kernel_init(struct kernel *k, struct platform *p, struct mm_memfile *mf);
+/* The sandbox's own figures, which /proc and sysinfo(2) both show: time
+ * since its boot, and memory as the host's total against the memory file's
+ * use (1 GiB when the host's total is unknown, rather than nothing). */
+int64_t kernel_uptime_ns(const struct kernel *k);
+uint64_t kernel_mem_total_bytes(const struct kernel *k);
+uint64_t kernel_mem_used_bytes(const struct kernel *k);
 /* Report an unimplemented syscall: once per number, with its name. */
 void kernel_report_enosys(struct kernel *k, long nr);
 /* printf to the debug log (stderr unless --debug-log). */

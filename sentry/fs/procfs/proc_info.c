@@ -2,28 +2,15 @@
  * version, filesystems. The sandbox's view: its own CPUs (k->ncpus), its
  * memory file's use against the host's memory, its own boot time. */
 #include <inttypes.h>
-#include <time.h>
 
 #include "sentry/fs/procfs/proc_internal.h"
 #include "sentry/fs/procfs/procfs.h"
 #include "sentry/kernel/kernel.h"
-#include "sentry/mm/mm.h"
-
-int64_t procfs_uptime_ns(const struct synth_ctx *c)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - c->k->host.boot_mono_ns;
-    return ns > 0 ? ns : 0;
-}
 
 int procfs_gen_meminfo(const struct synth_ctx *c, struct synth_buf *b)
 {
-    uint64_t used_kb = c->k->memfile ? mm_memfile_used(c->k->memfile) / 1024 : 0;
-    uint64_t total_kb = c->k->host.mem_total_kb;
-    if (!total_kb)
-        total_kb = 1024 * 1024; /* unknown host: 1 GiB, rather than nothing */
-    procfs_format_meminfo(b, total_kb, used_kb);
+    procfs_format_meminfo(b, kernel_mem_total_bytes(c->k) / 1024,
+                          kernel_mem_used_bytes(c->k) / 1024);
     return 0;
 }
 
@@ -36,7 +23,7 @@ int procfs_gen_cpuinfo(const struct synth_ctx *c, struct synth_buf *b)
 int procfs_gen_stat(const struct synth_ctx *c, struct synth_buf *b)
 {
     /* CPU time is not accounted yet: every CPU has been idle since boot. */
-    uint64_t idle = (uint64_t)procfs_uptime_ns(c) / 10000000u;
+    uint64_t idle = (uint64_t)kernel_uptime_ns(c->k) / 10000000u;
     synth_printf(b, "cpu  0 0 0 %" PRIu64 " 0 0 0 0 0 0\n", idle * (uint64_t)c->k->ncpus);
     for (int i = 0; i < c->k->ncpus; i++)
         synth_printf(b, "cpu%d 0 0 0 %" PRIu64 " 0 0 0 0 0 0\n", i, idle);
@@ -49,7 +36,7 @@ int procfs_gen_stat(const struct synth_ctx *c, struct synth_buf *b)
 
 int procfs_gen_uptime(const struct synth_ctx *c, struct synth_buf *b)
 {
-    uint64_t cs = (uint64_t)procfs_uptime_ns(c) / 10000000u;
+    uint64_t cs = (uint64_t)kernel_uptime_ns(c->k) / 10000000u;
     uint64_t idle = cs * (uint64_t)c->k->ncpus;
     synth_printf(b, "%" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 "\n", cs / 100, cs % 100,
                  idle / 100, idle % 100);

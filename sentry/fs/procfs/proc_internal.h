@@ -20,7 +20,6 @@ int procfs_gen_version(const struct synth_ctx *c, struct synth_buf *b);
 int procfs_gen_filesystems(const struct synth_ctx *c, struct synth_buf *b);
 
 /* Nanoseconds since the sandbox booted (CLOCK_MONOTONIC). */
-int64_t procfs_uptime_ns(const struct synth_ctx *c);
 
 /* fd links to files without a path (proc_fdfile.c): a path to an
  * anonymous inode whose open forwards to f. */
