@@ -185,12 +185,10 @@ static int find_program(struct task *t, const struct sentry_config *cfg, char **
         int len = snprintf(cand, sizeof(cand), "%.*s/%s", (int)(end - p), end > p ? p : ".", prog);
         if (len > 0 && (size_t)len < sizeof(cand)) {
             struct vfs_path start;
-            struct vfs_file *f;
             int err = task_at_start(t, ABI_AT_FDCWD, cand, &start);
             if (!err)
-                err = vfs_open_exec(&ctx, start, cand, &f);
+                err = vfs_open_exec(&ctx, start, cand, NULL);
             if (!err) {
-                vfs_file_put(f);
                 *out = strdup(cand);
                 return *out ? 0 : -ABI_ENOMEM;
             }

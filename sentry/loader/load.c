@@ -156,8 +156,9 @@ static int fill_segment(struct mm *mm, const struct loader_image *img,
  * private file mapping (writable until the protections are set, so that the
  * bss part of the last one can be cleared), the rest of the bss as
  * anonymous memory. mapped_end: where the previous segment's memory ends
- * (its last page is not taken over by this one's anonymous part). */
-static int map_segment_file(struct mm *mm, const struct loader_image *img,
+ * (its last page is not taken over by this one's anonymous part); size: the
+ * file's. */
+static int map_segment_file(struct mm *mm, const struct loader_image *img, uint64_t size,
                             const struct loader_segment *s, uint64_t bias, uint64_t *mapped_end,
                             const char **why)
 {
@@ -166,7 +167,6 @@ static int map_segment_file(struct mm *mm, const struct loader_image *img,
     uint64_t pd = loader_page_down(v);
     uint64_t anon_from = pd;
     if (s->filesz > 0) {
-        uint64_t size = fd->ops->size(fd->h);
         if (s->offset > size || s->filesz > size - s->offset) {
             *why = loader_why("truncated: segment %u extends past the end of the file", s->index);
             return -ABI_ENOEXEC;
@@ -218,10 +218,12 @@ static int map_segments(struct mm *mm, const struct loader_image *img,
     }
     int r = 0;
     uint64_t mapped_end = 0, prev_end = 0;
+    /* One stat of the file for all its segments (a host call on goferfs). */
+    uint64_t size = img->file ? img->file->ops->size(img->file->h) : 0;
     for (unsigned k = 0; k < info->nload && !r; k++) {
         const struct loader_segment *s = &info->load[k];
         if (img->file) {
-            r = map_segment_file(mm, img, s, bias, &mapped_end, why);
+            r = map_segment_file(mm, img, size, s, bias, &mapped_end, why);
             continue;
         }
         uint64_t v = s->vaddr + bias;

@@ -340,6 +340,10 @@ int vfs_open_exec(const struct vfs_walk_ctx *ctx, struct vfs_path start, const c
         err = ino->ops->getattr(ino);
     if (!err)
         err = vfs_permission(&ctx->cred, ino, VFS_MAY_EXEC);
+    if (!out) {
+        vfs_path_put(p);
+        return err;
+    }
     struct vfs_file *f = NULL;
     if (!err) {
         f = vfs_file_new(&path_file_ops, ABI_O_RDONLY, NULL);

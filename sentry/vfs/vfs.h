@@ -378,7 +378,7 @@ int vfs_open2(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char 
               uint32_t flags, uint32_t mode, int resolve, struct vfs_file **out);
 /* Opens a program for execve: a regular file with execute permission on a
  * mount without noexec (-EACCES otherwise), read-only, without needing read
- * permission. */
+ * permission. out NULL: only the checks (a PATH search), nothing opened. */
 int vfs_open_exec(const struct vfs_walk_ctx *ctx, struct vfs_path start, const char *path,
                   struct vfs_file **out);
 
