@@ -130,12 +130,6 @@ static int count_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
 /* The program of a host file (no Gofer, so no VFS to find it in). */
 static int load_host_exe(struct task *t, const struct sentry_config *cfg, struct loader_result *lr,
                          const char **why)
@@ -145,13 +139,8 @@ static int load_host_exe(struct task *t, const struct sentry_config *cfg, struct
     kernel_exec_args(t, (const char *const *)cfg->argv, (const char *const *)cfg->envp,
                      cfg->exe_path, &la);
     int err = loader_load(t->mm, &img, &la, lr, why);
-    if (!err) {
-        t->arg_start = lr->arg_start;
-        t->arg_end = lr->arg_end;
-        t->env_start = lr->env_start;
-        t->env_end = lr->env_end;
-        snprintf(t->comm, sizeof(t->comm), "%s", base_name(cfg->exe_path));
-    }
+    if (!err)
+        kernel_exec_loaded(t, lr, cfg->exe_path);
     return err;
 }
 

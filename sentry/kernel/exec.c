@@ -148,6 +148,16 @@ void kernel_exec_args(struct task *t, const char *const *argv, const char *const
         la->random_seed[0] = la->random_seed[1] = 0;
 }
 
+void kernel_exec_loaded(struct task *t, const struct loader_result *res, const char *execfn)
+{
+    t->arg_start = res->arg_start;
+    t->arg_end = res->arg_end;
+    t->env_start = res->env_start;
+    t->env_end = res->env_end;
+    /* comm is the name the program was run by: a script's own name. */
+    snprintf(t->comm, sizeof(t->comm), "%s", base_name(execfn));
+}
+
 int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
                      const char *const *envp, struct loader_result *res, const char **why)
 {
@@ -216,12 +226,7 @@ int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
     if (t->exe.dentry)
         vfs_path_put(t->exe);
     t->exe = vfs_path_get((struct vfs_path){f->mnt, f->dentry});
-    t->arg_start = res->arg_start;
-    t->arg_end = res->arg_end;
-    t->env_start = res->env_start;
-    t->env_end = res->env_end;
-    /* comm is the name the program was run by: a script's own name. */
-    snprintf(t->comm, sizeof(t->comm), "%s", base_name(execfn));
+    kernel_exec_loaded(t, res, execfn);
 out:
     if (f)
         vfs_file_put(f);

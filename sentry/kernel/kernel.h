@@ -211,6 +211,9 @@ void kernel_exec_args(struct task *t, const char *const *argv, const char *const
  * interpreter) into the task's empty address space and sets its exe, comm
  * and argument ranges. -errno with *why naming what failed; the address
  * space may then hold partial mappings. */
+/* What a successful load tells the task: where its argument and environment
+ * strings are, and its name (comm) from execfn, the path it was run by. */
+void kernel_exec_loaded(struct task *t, const struct loader_result *res, const char *execfn);
 int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
                      const char *const *envp, struct loader_result *res, const char **why);
 
