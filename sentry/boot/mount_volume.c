@@ -37,10 +37,7 @@ int boot_mount_volume(struct kernel *k, const struct sentry_volume *v, const cha
 {
     static char msg[VFS_PATH_MAX + 64];
     struct vfs_walk_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.root.mnt = k->root_mount;
-    ctx.root.dentry = k->root_mount->root;
-    ctx.cred.cap_dac_override = ctx.cred.cap_fowner = true;
+    boot_root_ctx(k, &ctx);
 
     struct gofer_client *c = gofer_client_create(v->gofer_fd);
     if (!c) {

@@ -58,6 +58,14 @@ void boot_goferfs_reclaim(struct kernel *k, struct vfs_filesystem *fs)
     goferfs_set_reclaim(fs, reclaim, k);
 }
 
+void boot_root_ctx(const struct kernel *k, struct vfs_walk_ctx *ctx)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->root.mnt = k->root_mount;
+    ctx->root.dentry = k->root_mount->root;
+    ctx->cred.cap_dac_override = ctx->cred.cap_fowner = true;
+}
+
 static bool missing(int err)
 {
     return err == -ABI_ENOENT || err == -ABI_ENOTDIR;
@@ -123,10 +131,7 @@ int boot_build_mounts(struct kernel *k, int gofer_fd, const char **why)
         return err;
     }
     struct vfs_walk_ctx ctx;
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.root.mnt = k->root_mount;
-    ctx.root.dentry = k->root_mount->root;
-    ctx.cred.cap_dac_override = ctx.cred.cap_fowner = true;
+    boot_root_ctx(k, &ctx);
     if (gofer_fd < 0) {
         static const char *const dirs[] = {"tmp", "dev",  "proc", "sys",
                                            "etc", "home", "root", "run"};

@@ -14,6 +14,10 @@ struct kernel;
  * names the step that failed. */
 int boot_build_mounts(struct kernel *k, int gofer_fd, const char **why);
 
+/* The walk context boot builds the tree with: the sandbox's root, with the
+ * permissions of its root user. */
+void boot_root_ctx(const struct kernel *k, struct vfs_walk_ctx *ctx);
+
 /* Mount fs on the directory at path (resolved from ctx->root). Takes no
  * reference from the caller. -ENOENT / -ENOTDIR when the root lacks it. */
 int boot_mount_fs(const struct vfs_walk_ctx *ctx, const char *path, struct vfs_filesystem *fs,
