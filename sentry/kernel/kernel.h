@@ -7,6 +7,7 @@
 #ifndef MOAT_SENTRY_KERNEL_KERNEL_H
 #define MOAT_SENTRY_KERNEL_KERNEL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,6 +118,12 @@ struct task {
      * handle_fault in task.c). */
     uint64_t fault_page;
     int fault_repeats;
+    /* Sleeping (sched.c): the Sentry thread running the task, what wakes
+     * it, and whether it waits in the host (task_host_poll). */
+    pthread_t thread;
+    pthread_cond_t wake_cond;
+    bool wake_pending;
+    bool host_waiting;
 };
 
 /* ---- kernel ---- */
@@ -154,6 +161,8 @@ void task_destroy(struct task *t);
 int task_run(struct task *t);
 
 /* ---- signals (signal.c, sigframe.c) ---- */
+/* Whether t must stop what it does and exit (SIGKILL, exit_group). */
+bool task_must_exit(const struct task *t);
 /* Where a synchronous fault happened, for the frame's sigcontext. */
 struct signal_fault {
     uint64_t trapno, err, cr2;

@@ -7,6 +7,7 @@
 #include "abi/sigframe.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/sched.h"
 
 #define UNBLOCKABLE (ABI_SIGMASK(ABI_SIGKILL) | ABI_SIGMASK(ABI_SIGSTOP))
 
@@ -161,4 +162,14 @@ void signal_deliver_pending(struct task *t)
     }
     if (!t->exited)
         settle_restart(t);
+}
+
+bool task_must_exit(const struct task *t)
+{
+    return t->exited;
+}
+
+bool task_interrupted(const struct task *t)
+{
+    return task_must_exit(t) || (t->sigpending & ~t->sigmask) != 0 || t->k->host_signal;
 }

@@ -11,6 +11,7 @@
 #include "abi/signal.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/sched.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/file.h"
@@ -37,6 +38,12 @@ int task_create(struct kernel *k, struct task **out)
     t->umask = 022;
     t->altstack.ss_flags = ABI_SS_DISABLE;
     t->fault_page = UINT64_MAX;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->wake_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    t->thread = pthread_self();
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     t->start_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
@@ -64,6 +71,7 @@ void task_destroy(struct task *t)
     platform_as_destroy(t->as);
     mm_destroy(t->mm);
     free(t->creds.groups);
+    pthread_cond_destroy(&t->wake_cond);
     free(t);
 }
 
@@ -265,6 +273,7 @@ int task_run(struct task *t)
 {
     struct kernel *k = t->k;
     kernel_set_current(t);
+    kernel_lock();
     while (!t->exited) {
         if (k->host_signal) {
             int sig = k->host_signal;
@@ -275,7 +284,9 @@ int task_run(struct task *t)
         if (t->exited)
             break;
         struct platform_event ev;
+        kernel_unlock();
         int err = platform_ctx_run(t->ctx, &ev);
+        kernel_lock();
         if (err) {
             kernel_log(k, "moat: lost control of the guest (%s): killing it\n",
                        abi_errno_name(-err) ? abi_errno_name(-err) : "error");
@@ -300,5 +311,6 @@ int task_run(struct task *t)
             break;
         }
     }
+    kernel_unlock();
     return t->exit_status;
 }

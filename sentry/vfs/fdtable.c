@@ -31,6 +31,13 @@ struct vfs_file *vfs_file_new(const struct vfs_file_ops *ops, uint32_t flags, vo
     return f;
 }
 
+uint32_t vfs_file_poll(struct vfs_file *f)
+{
+    if (f->ops->poll)
+        return f->ops->poll(f);
+    return ABI_POLLIN | ABI_POLLOUT | ABI_POLLRDNORM | ABI_POLLWRNORM;
+}
+
 struct vfs_file *vfs_file_get(struct vfs_file *f)
 {
     f->refs++;

@@ -15,6 +15,8 @@
 #include "abi/flags.h"
 #include "abi/types.h"
 
+struct waitq;
+
 struct vfs_file;
 struct vfs_dentry;
 struct vfs_mount;
@@ -50,7 +52,17 @@ struct vfs_file_ops {
      * -ENODEV: no mmap at all. VFS_MMAP_ANON: the mapping is anonymous
      * memory instead, shared or private as asked (/dev/zero). */
     int (*mmap)(struct vfs_file *f, bool shared, struct mm_fpages **pages);
+    /* Readiness for poll, select and epoll: the ABI_POLL* events the file
+     * has now. NULL: always readable and writable, as a regular file. */
+    uint32_t (*poll)(struct vfs_file *f);
+    /* The wait queue (sentry/kernel/sched.h) notified, with the ABI_POLL*
+     * events that arrived, whenever poll's answer may change. NULL when it
+     * never changes. */
+    struct waitq *(*poll_queue)(struct vfs_file *f);
 };
+
+/* f's readiness (ops->poll, or readable and writable when it has none). */
+uint32_t vfs_file_poll(struct vfs_file *f);
 
 #define VFS_MMAP_ANON 1
 
