@@ -169,6 +169,16 @@ int platform_ctx_create(struct platform_as *as, struct platform_ctx **out)
     return as->p->ops->ctx_create(as, out);
 }
 
+int platform_ctx_clone(struct platform_ctx *parent, struct platform_ctx **out)
+{
+    return parent->as->p->ops->ctx_clone(parent, out);
+}
+
+int platform_ctx_attach(struct platform_ctx *ctx)
+{
+    return ctx->as->p->ops->ctx_attach(ctx);
+}
+
 void platform_ctx_destroy(struct platform_ctx *ctx)
 {
     if (ctx)

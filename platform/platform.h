@@ -64,10 +64,18 @@ uint64_t platform_max_addr(const struct platform *p);
 size_t platform_reserved(const struct platform *p, struct platform_range *out, size_t max);
 uint64_t platform_vdso_base(const struct platform *p);
 
-/* Address spaces. */
+/* Address spaces. The Sentry thread that creates one traces its first
+ * context. platform_as_destroy may be called from any Sentry thread: it kills
+ * the stub at once; contexts still alive then report PLATFORM_EV_DIED and
+ * must still be destroyed by their own Sentry threads, the last of which
+ * reaps the stub. */
 int platform_as_create(struct platform *p, struct platform_as **out);
 void platform_as_destroy(struct platform_as *as);
 /* Map [addr, addr+len) to memory-file offset off with prot (MAP_SHARED|MAP_FIXED).
+ * map, unmap and protect run in a stub thread that the calling Sentry thread
+ * traces: they return -EPERM from a thread that runs no context of this
+ * address space (the Sentry changes an address space only from a thread
+ * running a task in it). Several threads may call them at once.
  * If unmap fails, the address space is marked broken and no context of it
  * runs again (platform_ctx_run returns -EIO): the Sentry may already have
  * reused the memory it was giving up. protect may fail part-way (a host
@@ -79,10 +87,25 @@ int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int
 /* Host pid of the stub process (for tests, /proc checks, debugging). */
 int platform_as_host_pid(const struct platform_as *as);
 
-/* Guest contexts (one per guest thread). The first context of an address
- * space is its stub's initial thread. All calls for a context come from the
- * Sentry thread that created it (ptrace ties a tracee to one tracer thread). */
+/* Guest contexts (one per guest thread, each a stub thread). Every context
+ * belongs to one Sentry thread, its owner (ptrace ties a tracee to one tracer
+ * thread): regs write-back, run, the FPU calls, clone and destroy work from
+ * the owner only (-EPERM elsewhere); interrupt works from anywhere.
+ *
+ * platform_ctx_create hands out the stub's initial thread, owned by the
+ * thread that created the address space; a second call returns -EAGAIN. */
 int platform_ctx_create(struct platform_as *as, struct platform_ctx **out);
+/* A new stub thread in parent's address space, for a guest clone: called by
+ * parent's owner while parent is stopped. The new context starts from a copy
+ * of parent's registers (as edited so far) and FPU state, and has no owner
+ * until platform_ctx_attach. */
+int platform_ctx_clone(struct platform_ctx *parent, struct platform_ctx **out);
+/* Make the calling Sentry thread the owner of a context from
+ * platform_ctx_clone. 0 if it already is; -EBUSY if another thread is. */
+int platform_ctx_attach(struct platform_ctx *ctx);
+/* The stub thread exits (the thread only: others of the address space go on)
+ * and is released, so that the owner's own exit later affects nothing. A
+ * context never attached is attached first. Called by the owner. */
 void platform_ctx_destroy(struct platform_ctx *ctx);
 /* Registers as of the last stop. Edit them in place; run() writes them back. */
 struct abi_ptregs *platform_ctx_regs(struct platform_ctx *ctx);

@@ -13,6 +13,8 @@ struct platform_ops {
     int (*as_protect)(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
     int (*as_host_pid)(const struct platform_as *as);
     int (*ctx_create)(struct platform_as *as, struct platform_ctx **out);
+    int (*ctx_clone)(struct platform_ctx *parent, struct platform_ctx **out);
+    int (*ctx_attach)(struct platform_ctx *ctx);
     void (*ctx_destroy)(struct platform_ctx *ctx);
     struct abi_ptregs *(*ctx_regs)(struct platform_ctx *ctx);
     int (*ctx_get_fpu)(struct platform_ctx *ctx, struct abi_fxsave *out);

@@ -6,6 +6,7 @@
  * says why each entry is here; keep the two in step.
  */
 #include <errno.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,13 @@
 
 #include "abi/syscall_table.h"
 #include "sentry/boot/sentry.h"
+
+#define SENTRY_THREAD_CLONE_FLAGS                                                                  \
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |            \
+     CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
+
+#define STUB_THREAD_CLONE_FLAGS                                                                \
+    (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_SYSVSEM)
 
 /* Calls allowed with any arguments. */
 static const int allow_any[] = {
@@ -70,8 +78,18 @@ static const int allow_any[] = {
     SCMP_SYS(getcpu),
     SCMP_SYS(sched_getaffinity),
     SCMP_SYS(futex),
+    /* waiting on host stdio pipes and terminals (sentry/fs/hostfd.c) */
+    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),
+    SCMP_SYS(epoll_create1),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(epoll_wait),
     SCMP_SYS(getpid),
     SCMP_SYS(gettid),
+    /* Sentry threads: one per guest task, plus the signal forwarder
+     * (sigwaitinfo) and the robust futex list glibc registers per thread. */
+    SCMP_SYS(rt_sigtimedwait),
+    SCMP_SYS(set_robust_list),
     SCMP_SYS(exit),
     SCMP_SYS(exit_group),
 #if defined(__SANITIZE_ADDRESS__) || defined(MOAT_SANITIZERS)
@@ -92,9 +110,15 @@ static const struct {
     unsigned arg;
     scmp_datum_t value;
 } allow_if[] = {
-    /* The ptrace requests the platform uses; never ATTACH or SEIZE: the
-     * Sentry traces only stubs that asked for it with TRACEME. */
+    /* The ptrace requests the platform uses; never ATTACH. A stub's initial
+     * thread asks for its tracer with TRACEME; its later threads are taken
+     * over by the Sentry thread that runs them with SEIZE and INTERRUPT (the
+     * Sentry's pid namespace holds nothing else it could name), and let go
+     * with DETACH at their exit stop. */
     {SCMP_SYS(ptrace), 0, PTRACE_TRACEME},
+    {SCMP_SYS(ptrace), 0, PTRACE_SEIZE},
+    {SCMP_SYS(ptrace), 0, PTRACE_INTERRUPT},
+    {SCMP_SYS(ptrace), 0, PTRACE_DETACH},
     {SCMP_SYS(ptrace), 0, PTRACE_SYSEMU},
     {SCMP_SYS(ptrace), 0, PTRACE_CONT},
     {SCMP_SYS(ptrace), 0, PTRACE_GETREGS},
@@ -110,6 +134,13 @@ static const struct {
     {SCMP_SYS(ioctl), 1, FIONREAD},
     /* New stubs: a plain fork-like clone, nothing shared, no namespaces. */
     {SCMP_SYS(clone), 0, SIGCHLD},
+    /* New Sentry threads: exactly the flags glibc's pthread_create uses. */
+    {SCMP_SYS(clone), 0, SENTRY_THREAD_CLONE_FLAGS},
+    /* Host calls the ptrace platform injects into stubs, which inherit this
+     * filter: a new stub thread for a guest thread, and making the stub
+     * attachable by the Sentry thread that will trace it. */
+    {SCMP_SYS(clone), 0, STUB_THREAD_CLONE_FLAGS},
+    {SCMP_SYS(prctl), 0, PR_SET_DUMPABLE},
     /* The stub's death signal is all prctl may set. */
     {SCMP_SYS(prctl), 0, PR_SET_PDEATHSIG},
 };
@@ -163,6 +194,10 @@ int sentry_install_seccomp(bool debug, const int *gofer_fds, size_t ngofers, con
         if (!err)
             err = add(f, SCMP_SYS(recvmsg), 1, &c);
     }
+    /* clone3's flags live in memory a filter cannot read: glibc falls back
+     * to clone, whose flags it can. */
+    if (!err)
+        err = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
     if (!err)
         err = seccomp_load(f);
     seccomp_release(f);
