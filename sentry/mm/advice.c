@@ -94,7 +94,9 @@ static int advise(struct mm *mm, struct mm_vma *v, uint64_t start, uint64_t end,
     case ABI_MADV_DOFORK:
         return set_flag(mm, v, start, end, MM_VMA_DONTFORK, advice == ABI_MADV_DONTFORK);
     case ABI_MADV_WIPEONFORK:
-        if (shared)
+        /* Private anonymous memory only, as on Linux: a file mapping would
+         * have to show the file again, not zeros. */
+        if (shared || v->obj->file)
             return -ABI_EINVAL;
         return set_flag(mm, v, start, end, MM_VMA_WIPEONFORK, true);
     case ABI_MADV_KEEPONFORK:

@@ -150,6 +150,12 @@ static int platform_prot(int prot)
 
 int mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec, int *si_code)
 {
+    /* A fault comes from this mm's own thread: it may change the stub. */
+    if (mm_has_pending(mm)) {
+        int r = mm_apply_pending(mm);
+        if (r)
+            return r;
+    }
     struct mm_vma *v = mm_vma_for_access(mm, addr);
     if (!v) {
         *si_code = ABI_SEGV_MAPERR;

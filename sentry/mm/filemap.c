@@ -162,10 +162,20 @@ void mm_registry_remove(struct mm *mm)
     pthread_mutex_unlock(&registry_lock);
 }
 
-/* Drops what mm maps of fp's file in file offsets [lo, hi) (page aligned);
- * with cows, private copies there too. */
-static void drop_mm(struct mm *mm, struct mm_fpages *fp, uint64_t lo, uint64_t hi, bool cows)
+/* What a truncation does to one VMA mapping fp's file, in file offsets
+ * [lo, hi) (page aligned): its stub mappings go, and with cows its private
+ * copies there too. */
+enum drop_step {
+    DROP_STUB = 1,  /* take the range's stub mappings away */
+    DROP_COPIES = 2 /* discard private copies (cows only) */
+};
+
+/* Applies steps to every VMA of mm mapping fp's file in [lo, hi); returns
+ * the steps that found something to do. */
+static int drop_mm(struct mm *mm, struct mm_fpages *fp, uint64_t lo, uint64_t hi, bool cows,
+                   int steps)
 {
+    int found = 0;
     for (size_t i = 0; i < mm->vmas.n; i++) {
         struct mm_vma *v = mm->vmas.v[i];
         struct mm_memobj *o = v->obj;
@@ -177,23 +187,57 @@ static void drop_mm(struct mm *mm, struct mm_fpages *fp, uint64_t lo, uint64_t h
         if (s >= e)
             continue;
         uint64_t start = v->start + (s - fs), end = v->start + (e - fs);
-        if (v->in_stub)
-            mm_stub_unmap(mm, start, end);
+        if (v->in_stub) {
+            found |= DROP_STUB;
+            if (steps & DROP_STUB)
+                mm_stub_unmap(mm, start, end);
+        }
+        if (o->shared)
+            continue;
+        found |= DROP_COPIES;
         /* Private copies past the end go too: if the file grows again they
          * read its new contents, as Linux's dropped pages would. */
-        if (!o->shared && mm_memobj_discard(o, v->off + (s - fs), e - s))
+        if ((steps & DROP_COPIES) && mm_memobj_discard(o, v->off + (s - fs), e - s))
             mm_stub_drop_edges(mm, o, v->off + (s - fs), e - s);
     }
+    return found;
 }
 
+/* With the kernel's shootdown hook, address spaces with a stub get their
+ * unmaps recorded and are quiesced before anything they map is freed (their
+ * private copies here, the file's pages by our caller): the caller may be
+ * another process's thread, which must not touch their stubs. Every mm
+ * function runs under the kernel lock, which quiesce keeps held, so the
+ * address spaces cannot change in between. */
 static void drop_all(struct mm_fpages *fp, uint64_t lo, uint64_t hi, bool cows)
 {
     if (!mm_fpages_mapped(fp) || lo >= hi)
         return;
+    bool defer = mm_shootdown_enabled();
+    struct mm *quiesce = NULL;
     pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < registry_n; i++)
-        drop_mm(registry[i], fp, lo, hi, cows);
+    for (size_t i = 0; i < registry_n; i++) {
+        struct mm *mm = registry[i];
+        if (!defer || !mm->as) {
+            drop_mm(mm, fp, lo, hi, cows, DROP_STUB | DROP_COPIES);
+            continue;
+        }
+        mm->defer_unmaps = true;
+        if (drop_mm(mm, fp, lo, hi, cows, DROP_STUB)) {
+            mm->shoot_next = quiesce;
+            quiesce = mm;
+        }
+        mm->defer_unmaps = false;
+    }
     pthread_mutex_unlock(&registry_lock);
+    /* The hook may sleep: no mm lock is held across it. */
+    for (struct mm *mm = quiesce; mm; mm = mm->shoot_next)
+        mm_shootdown_quiesce(mm);
+    for (struct mm *mm = quiesce; mm; mm = mm->shoot_next) {
+        mm->defer_unmaps = true;
+        drop_mm(mm, fp, lo, hi, cows, DROP_COPIES);
+        mm->defer_unmaps = false;
+    }
 }
 
 void mm_fpages_truncate(struct mm_fpages *fp, uint64_t size)

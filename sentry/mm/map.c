@@ -16,7 +16,11 @@
 
 void mm_stub_unmap(struct mm *mm, uint64_t start, uint64_t end)
 {
-    if (mm->as && end > start)
+    if (!mm->as || end <= start)
+        return;
+    if (mm->defer_unmaps)
+        mm_pending_add(mm, start, end);
+    else
         platform_as_unmap(mm->as, start, end - start);
 }
 

@@ -50,6 +50,7 @@ void mm_destroy(struct mm *mm)
     if (!mm)
         return;
     mm_registry_remove(mm);
+    mm_pending_clear(mm);
     mm_vma_set_fini(&mm->vmas);
     free(mm->reserved);
     free(mm);

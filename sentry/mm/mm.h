@@ -61,6 +61,58 @@ int mm_create(struct mm_memfile *mf, struct platform *p, struct platform_as *as,
  * platform_as first, since the freed memory is reused at once. */
 void mm_destroy(struct mm *mm);
 
+/* fork(2): a copy of parent for the child. The child has no stub yet
+ * (bind one with mm_set_as before it first runs; its pages then fault in
+ * lazily). Every VMA is copied with its name, file, flags and offsets, as
+ * are the layout, brk and stack limit, except MM_VMA_DONTFORK ones (absent
+ * in the child) and MM_VMA_WIPEONFORK ones (empty: zeros in the child).
+ * Private memory (anonymous and private file mappings) becomes
+ * copy-on-write: both sides keep the contents of the moment of the fork and
+ * later writes of either are invisible to the other; shared memory stays
+ * shared. Nothing is copied: cost follows the number of VMAs and 64 KiB
+ * chunks, not bytes. Writes copy a chunk while the other side still holds
+ * it, and take it back writable once it is alone.
+ * Call it from a thread of parent's task: the parent's writable stub
+ * mappings of now shared chunks are made read-only (platform_as_protect,
+ * else unmapped). 0 or -ENOMEM (the parent is then unchanged). */
+int mm_fork(struct mm *parent, struct mm **out);
+/* Binds the stub address space of an mm created by mm_fork (by the child's
+ * own Sentry thread, before the child first runs). */
+void mm_set_as(struct mm *mm, struct platform_as *as);
+
+/* ---- cross-address-space unmaps (shootdown) ----
+ *
+ * The platform only lets a thread running a task of an address space change
+ * its stub. Most stub changes mm makes are for the calling task's own mm
+ * (faults, mmap, munmap, fork's parent). A file shrinking or losing a hole
+ * (mm_fpages_truncate, mm_fpages_punch) is the exception: the pages leave
+ * every process mapping them, whoever truncates. With the hook installed
+ * that goes as follows, for every address space with a stub whose mappings
+ * the change reaches, the caller's own included:
+ *   1. the stub ranges to drop are recorded in that mm ("pending");
+ *   2. ops->quiesce(arg, mm) is called: when it returns, no thread of that
+ *      mm runs guest code, and none will until it has called
+ *      mm_apply_pending(mm). It is called with the kernel lock held and
+ *      must not release it (the mm must not change meanwhile): threads of
+ *      the mm have to leave guest code without the lock (an interrupt);
+ *   3. only then is memory they may map freed (private copies discarded
+ *      here, adding pending ranges; the file's pages by the caller after
+ *      mm_fpages_truncate/punch returns).
+ * The kernel calls mm_apply_pending(mm) in each task's run loop before it
+ * returns to the guest, from a thread of that mm; mm_handle_fault does it
+ * too. Without the hook (unit tests, one process) the stubs are changed
+ * directly. */
+struct mm_shootdown_ops {
+    void (*quiesce)(void *arg, struct mm *mm);
+};
+/* Global; ops NULL removes the hook. */
+void mm_set_shootdown(const struct mm_shootdown_ops *ops, void *arg);
+/* Performs the recorded stub unmaps of mm. 0, or the first platform error
+ * (the platform then never runs that stub's guest code again). */
+int mm_apply_pending(struct mm *mm);
+/* Whether mm has recorded unmaps (mm_apply_pending is cheap anyway). */
+bool mm_has_pending(const struct mm *mm);
+
 /* Layout chosen by the loader. */
 void mm_set_mmap_base(struct mm *mm, uint64_t top); /* top-down allocations start below this */
 void mm_set_brk_start(struct mm *mm, uint64_t start);
@@ -114,7 +166,8 @@ bool mm_fpages_mapped(const struct mm_fpages *fp);
 /* The file is about to shrink to size bytes: every address space drops its
  * stub mappings of the file (shared, and private copies too) from the page
  * after the new end, so the next access faults and sees SIGBUS as on Linux.
- * Call before freeing the pages. */
+ * Call before freeing the pages. With a shootdown hook the stubs are
+ * changed later by their own threads (see mm_set_shootdown). */
 void mm_fpages_truncate(struct mm_fpages *fp, uint64_t size);
 /* Whole pages of [off, off + len) are about to be freed (a hole punched):
  * shared mappings drop their stub mappings of them (the next access maps
@@ -174,6 +227,10 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec, int *si
  * 0, -EFAULT, or -ENOMEM when the memory file is full; on failure nothing
  * beyond the first bad page has been touched. A range running past the top
  * of the address space (or wrapping) fails before anything is copied. */
+/* A write into copy-on-write memory copies the chunk first and drops mm's
+ * stub mappings of the old one: copy-out (and mm_zero) into
+ * another process's mm (process_vm_writev, ptrace pokes) must come from a
+ * thread of that mm or be made safe by the kernel the way truncation is. */
 int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t n);
 int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* Copy-out ignoring PROT_WRITE (the loader filling read-only segments). */
@@ -184,6 +241,14 @@ int mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
 int64_t mm_copy_in_str(struct mm *mm, char *dst, uint64_t src, size_t max);
 /* Zero guest memory (respects PROT_WRITE). */
 int mm_zero(struct mm *mm, uint64_t dst, size_t n);
+
+/* Futexes (user_word.c): the Sentry's pointer to the aligned guest word at
+ * addr, populated as the guest's access would (write: copy-on-write broken),
+ * for atomic operations; and, for shared mappings, an identity of the
+ * memory (object and offset) that every process mapping it shares
+ * (-ENOENT for private memory). */
+int mm_user_word(struct mm *mm, uint64_t addr, bool write, uint32_t **out);
+int mm_shared_id(struct mm *mm, uint64_t addr, const void **obj, uint64_t *off);
 
 /* VMA iteration (for /proc/PID/maps, tests, core dumps). */
 struct mm_vma_info {

@@ -33,6 +33,17 @@ struct mm {
     uint64_t stack_limit;
     struct mm_vma_set vmas;
     bool unregistered; /* not in the registry (filemap.c): no file mappings */
+    /* Stub unmaps another thread asked for (shootdown.c): they wait for
+     * mm_apply_pending, run by a thread of this mm. */
+    bool defer_unmaps; /* mm_stub_unmap records instead of unmapping */
+    struct mm_range *pending;
+    size_t npending, pending_cap;
+    bool pending_all;      /* a record could not be kept: drop every stub mapping */
+    struct mm *shoot_next; /* list of one truncation's quiesced address spaces */
+};
+
+struct mm_range {
+    uint64_t start, end;
 };
 
 static inline uint64_t mm_page_down(uint64_t v)
@@ -73,8 +84,15 @@ bool mm_range_reserved(const struct mm *mm, uint64_t start, uint64_t end);
  * flags as for mmap. The address or -errno. */
 int64_t mm_unmapped_area(struct mm *mm, uint64_t hint, uint64_t len, int map_flags);
 
-/* Stub mirroring; no-ops without an address space. */
+/* Stub mirroring; no-ops without an address space. While defer_unmaps is
+ * set the unmap is only recorded (see shootdown.c). */
 void mm_stub_unmap(struct mm *mm, uint64_t start, uint64_t end);
+/* Shootdown (shootdown.c): whether the kernel installed its hook; have it
+ * stop mm's guest code until mm_apply_pending; record an unmap for later. */
+bool mm_shootdown_enabled(void);
+void mm_shootdown_quiesce(struct mm *mm);
+void mm_pending_add(struct mm *mm, uint64_t start, uint64_t end);
+void mm_pending_clear(struct mm *mm);
 /* After a chunk of o was replaced (copy-on-write), no stub mapping of the old
  * one may survive. */
 void mm_stub_drop_chunk(struct mm *mm, struct mm_memobj *o, uint64_t chunk_off);
