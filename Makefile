@@ -14,7 +14,7 @@ DEPS := gcc make meson ninja-build pkg-config python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test test-build bench bench-files bench-programs format clean
+.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs format clean
 
 all: build
 
@@ -43,6 +43,8 @@ run: build
 	./$(BUILD)/runtime/moat do -- /bin/cat /etc/os-release
 	@echo "== moat do -- /bin/ls -la /proc/self/ (the Sentry's own /proc)"
 	./$(BUILD)/runtime/moat do -- /bin/ls -la /proc/self/
+	@echo "== moat do -- /bin/sh -c 'seq 1 100000 | sort -rn | head -3' (dash: fork, exec, pipes, wait)"
+	./$(BUILD)/runtime/moat do -- /bin/sh -c 'seq 1 100000 | sort -rn | head -3'
 
 # The test build carries AddressSanitizer and UBSan.
 $(TEST_BUILD)/build.ninja:
@@ -62,6 +64,9 @@ bench-files: build
 
 bench-programs: build
 	ninja -C $(BUILD) bench-programs
+
+bench-procs: build
+	ninja -C $(BUILD) bench-procs
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -262,6 +262,12 @@
 #define ABI_ITIMER_VIRTUAL 1
 #define ABI_ITIMER_PROF    2
 
+/* timerfd_create and timerfd_settime flags */
+#define ABI_TFD_CLOEXEC             ABI_O_CLOEXEC
+#define ABI_TFD_NONBLOCK            ABI_O_NONBLOCK
+#define ABI_TFD_TIMER_ABSTIME       0x01
+#define ABI_TFD_TIMER_CANCEL_ON_SET 0x02
+
 /* ---- futex ---- */
 #define ABI_FUTEX_WAIT             0
 #define ABI_FUTEX_WAKE             1
@@ -540,6 +546,23 @@
 #define ABI_POLLWRBAND 0x0200
 #define ABI_POLLMSG    0x0400
 #define ABI_POLLRDHUP  0x2000
+/* Kernel-internal: the watched file is going away (sentry/vfs/file.h). */
+#define ABI_POLLFREE 0x4000
+
+/* ---- epoll ---- */
+#define ABI_EPOLL_CLOEXEC  ABI_O_CLOEXEC
+#define ABI_EPOLL_CTL_ADD  1
+#define ABI_EPOLL_CTL_DEL  2
+#define ABI_EPOLL_CTL_MOD  3
+#define ABI_EPOLLEXCLUSIVE (1u << 28)
+#define ABI_EPOLLWAKEUP    (1u << 29)
+#define ABI_EPOLLONESHOT   (1u << 30)
+#define ABI_EPOLLET        (1u << 31)
+
+/* ---- eventfd ---- */
+#define ABI_EFD_SEMAPHORE 1
+#define ABI_EFD_CLOEXEC   ABI_O_CLOEXEC
+#define ABI_EFD_NONBLOCK  ABI_O_NONBLOCK
 
 /* ---- file locks, fallocate, fadvise, xattrs ---- */
 #define ABI_LOCK_SH   1

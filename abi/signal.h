@@ -236,6 +236,28 @@ _Static_assert(sizeof(struct abi_siginfo) == 128, "siginfo_t is 128 bytes");
 #define ABI_SYS_SECCOMP       1
 #define ABI_SYS_USER_DISPATCH 2
 
+/* struct sigevent: how a POSIX timer (or mq_notify) notifies. */
+#define ABI_SIGEV_SIGNAL    0
+#define ABI_SIGEV_NONE      1
+#define ABI_SIGEV_THREAD    2
+#define ABI_SIGEV_THREAD_ID 4
+struct abi_sigevent {
+    union abi_sigval sigev_value;
+    int32_t sigev_signo;
+    int32_t sigev_notify;
+    union {
+        int32_t pad[12];
+        int32_t tid; /* ABI_SIGEV_THREAD_ID */
+        struct {     /* ABI_SIGEV_THREAD: libc's business, unused by the kernel */
+            uint64_t function;
+            uint64_t attribute;
+        } thread;
+    } un;
+};
+_Static_assert(sizeof(struct abi_sigevent) == 64, "sigevent is 64 bytes");
+/* The most overruns timer_getoverrun and si_overrun report (INT_MAX). */
+#define ABI_DELAYTIMER_MAX 0x7fffffff
+
 /* What SIG_DFL does for a signal. */
 enum abi_sig_default {
     ABI_SIGDFL_TERM,

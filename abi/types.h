@@ -285,4 +285,11 @@ struct abi_flock {
 };
 _Static_assert(sizeof(struct abi_flock) == 32, "x86-64 struct flock");
 
+/* epoll_ctl / epoll_wait's event: packed on x86-64. */
+struct __attribute__((packed)) abi_epoll_event {
+    uint32_t events;
+    uint64_t data;
+};
+_Static_assert(sizeof(struct abi_epoll_event) == 12, "x86-64 struct epoll_event");
+
 #endif

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +22,9 @@
 #include "sentry/boot/mounts.h"
 #include "sentry/boot/sentry.h"
 #include "sentry/fs/hostfd.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/sched.h"
 #include "sentry/loader/loader.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
@@ -30,29 +33,67 @@
  * address space (not memory) for its view of the memory file. */
 #define MEMFILE_MAX (64ULL << 30)
 
-/* The sandbox whose host signals this process forwards (one per Sentry). */
-static struct kernel *forward_kernel;
+/* Host signals the front end forwards to the guest's init. */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-static void forward_signal(int sig)
+static void on_interrupt(int sig)
 {
-    struct kernel *k = forward_kernel;
-    if (!k)
-        return;
-    k->host_signal = sig;
-    if (k->init && k->init->ctx)
-        platform_ctx_interrupt(k->init->ctx);
+    (void)sig; /* only ends a host wait (task_host_poll) */
 }
 
-static void install_forwarding(void)
+/* One thread receives every forwarded signal (they are blocked in all
+ * others) and hands it to init under the kernel lock. */
+static void *forward_signals(void *arg)
 {
-    /* Without SA_RESTART: a Sentry thread sleeping for the guest wakes up. */
+    struct kernel *k = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+        sigaddset(&set, forwarded[i]);
+    for (;;) {
+        int sig = sigwaitinfo(&set, NULL);
+        if (sig <= 0)
+            continue;
+        kernel_lock();
+        if (k->init && !k->init->zombie) {
+            struct abi_siginfo info;
+            memset(&info, 0, sizeof(info));
+            info.si_signo = sig;
+            info.si_code = ABI_SI_USER;
+            signal_send_group(k->init, &info, true);
+        }
+        kernel_unlock();
+    }
+    return NULL;
+}
+
+/* Block the forwarded signals and the Sentry's interrupt signal in this
+ * thread, and so in every thread created after it: called first thing, so
+ * that no Sentry thread can take a forwarded signal's default action. */
+static void block_host_signals(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = forward_signal;
+    sa.sa_handler = on_interrupt;
     sigemptyset(&sa.sa_mask);
-    const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaction(sigs[i], &sa, NULL);
+    sigaction(KERNEL_INTERRUPT_SIGNAL, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, KERNEL_INTERRUPT_SIGNAL);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+        sigaddset(&set, forwarded[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void start_forwarding(struct kernel *k)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1 << 18);
+    pthread_create(&th, &attr, forward_signals, k);
+    pthread_attr_destroy(&attr);
 }
 
 static __attribute__((noreturn)) void finish(const struct sentry_config *cfg, int kind, int value)
@@ -215,6 +256,7 @@ void sentry_main(const struct sentry_config *cfg)
     const char *why = NULL;
     int err;
 
+    block_host_signals();
     struct mm_memfile *mf;
     err = mm_memfile_create(MEMFILE_MAX, &mf);
     if (err)
@@ -232,8 +274,6 @@ void sentry_main(const struct sentry_config *cfg)
     boot_capture_host_info(k);
     if (cfg->hostname)
         snprintf(k->hostname, sizeof(k->hostname), "%s", cfg->hostname);
-    forward_kernel = k;
-    install_forwarding();
     struct vfs_file *stdio[3];
     err = open_stdio(stdio, cfg->stdio_closed);
     if (err)
@@ -249,11 +289,16 @@ void sentry_main(const struct sentry_config *cfg)
             fail(cfg, 125, "confining the sentry", why, -err);
     }
 
+    /* Threads start here (the forwarder now, tasks later): from now on
+     * kernel state is touched under the kernel lock. */
+    start_forwarding(k);
+    kernel_install_shootdown(k);
+    kernel_lock();
     struct task *t;
     err = task_create(k, &t);
     if (err)
         fail(cfg, 125, "starting the guest", "cannot create its address space", -err);
-    k->init = t;
+    cred_init_root(&t->creds);
     err = boot_build_mounts(k, cfg->gofer_fd, &why);
     for (size_t i = 0; !err && i < cfg->nvolumes; i++)
         err = boot_mount_volume(k, &cfg->volumes[i], &why);
@@ -301,24 +346,11 @@ void sentry_main(const struct sentry_config *cfg)
         free(found);
     }
 
-    struct abi_ptregs *r = platform_ctx_regs(t->ctx);
-    struct abi_ptregs fresh = *r;
-    /* A fresh exec: everything zero but the segment selectors the kernel set
-     * up, the entry point and the stack. */
-    memset(r, 0, sizeof(*r));
-    r->cs = fresh.cs;
-    r->ss = fresh.ss;
-    r->ds = fresh.ds;
-    r->es = fresh.es;
-    r->eflags = 0x202; /* IF, and the always-one bit */
-    r->rip = lr.entry;
-    r->rsp = lr.sp;
-    r->orig_rax = (uint64_t)-1;
+    kernel_exec_regs(t, &lr);
     err = platform_ctx_reset_fpu(t->ctx);
     if (err)
         fail(cfg, 125, "starting the guest", "cannot reset its FPU state", -err);
 
     int status = task_run(t);
-    task_destroy(t);
     finish(cfg, SENTRY_STATUS_GUEST, status);
 }

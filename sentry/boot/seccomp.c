@@ -26,7 +26,7 @@
     (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |            \
      CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID)
 
-#define STUB_THREAD_CLONE_FLAGS                                                                \
+#define STUB_THREAD_CLONE_FLAGS                                                                    \
     (CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_FILES | CLONE_FS | CLONE_SYSVSEM)
 
 /* Calls allowed with any arguments. */

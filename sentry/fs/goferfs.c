@@ -21,6 +21,7 @@
 #include "gofer/client.h"
 #include "sentry/fs/gofer_pagecache.h"
 #include "sentry/fs/goferfs.h"
+#include "sentry/fs/pipe.h"
 
 struct goferfs {
     struct vfs_filesystem vfs;
@@ -742,8 +743,12 @@ static int goferfs_open(struct vfs_inode *ino, struct vfs_file *f)
         f->ops = &goferfs_dir_ops;
         f->positional = true;
         return 0;
+    case ABI_S_IFIFO:
+        /* A fifo of the served tree connects processes of the sandbox
+         * only: its pipe is the Sentry's. */
+        return pipe_fifo_open(ino, f);
     default:
-        /* fifos and sockets get their own files with pipes and sockets. */
+        /* sockets get their own files with sockets. */
         return -ABI_ENXIO;
     }
     int fd = take_created_fd(n, f->flags);

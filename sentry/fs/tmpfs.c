@@ -12,6 +12,7 @@
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "sentry/fs/mem_xattr.h"
+#include "sentry/fs/pipe.h"
 #include "sentry/fs/tmpfs.h"
 #include "sentry/mm/mm.h"
 
@@ -979,8 +980,10 @@ static int tmpfs_open(struct vfs_inode *ino, struct vfs_file *f)
         f->ops = &tmpfs_dir_file_ops;
         f->positional = true;
         return 0;
+    case ABI_S_IFIFO:
+        return pipe_fifo_open(ino, f);
     default:
-        /* fifos, sockets and devices get their own files with later issues. */
+        /* sockets get their own files with later issues. */
         return -ABI_ENXIO;
     }
 }

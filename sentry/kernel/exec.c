@@ -223,9 +223,9 @@ int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
     if (err)
         goto out;
 
-    if (t->exe.dentry)
-        vfs_path_put(t->exe);
-    t->exe = vfs_path_get((struct vfs_path){f->mnt, f->dentry});
+    if (t->tg->exe.dentry)
+        vfs_path_put(t->tg->exe);
+    t->tg->exe = vfs_path_get((struct vfs_path){f->mnt, f->dentry});
     kernel_exec_loaded(t, res, execfn);
 out:
     if (f)

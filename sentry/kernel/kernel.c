@@ -20,6 +20,7 @@ void kernel_init(struct kernel *k, struct platform *p, struct mm_memfile *mf)
     k->ncpus = 1;
     k->log_fd = 2;
     k->next_pid = 1;
+    pthread_cond_init(&k->idle, NULL);
     for (int r = 0; r < ABI_RLIM_NLIMITS; r++) {
         struct rlimit hl;
         if (getrlimit(r, &hl) == 0) {
@@ -66,19 +67,6 @@ void kernel_report_enosys(struct kernel *k, long nr)
         kernel_log(k, "moat: unsupported syscall %s (%ld): returning ENOSYS\n", name, nr);
     else
         kernel_log(k, "moat: unknown syscall number: returning ENOSYS\n");
-}
-
-struct task *kernel_task_lookup(struct kernel *k, int pid)
-{
-    struct task *t = k->init;
-    return (t && !t->exited && t->pid == pid) ? t : NULL;
-}
-
-int kernel_for_each_thread_group(struct kernel *k, int (*fn)(void *arg, struct task *t), void *arg)
-{
-    if (k->init && !k->init->exited)
-        return fn(arg, k->init);
-    return 0;
 }
 
 static _Thread_local struct task *current_task;

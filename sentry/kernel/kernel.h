@@ -9,10 +9,13 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "abi/signal.h"
+#include "abi/regs.h"
+#include "sentry/kernel/sched.h"
 #include "sentry/vfs/vfs.h"
 #include "abi/syscall_table.h"
 #include "abi/types.h"
@@ -25,6 +28,7 @@ struct mm;
 struct mm_memfile;
 struct vfs_fdtable;
 struct gofer_client;
+struct ipc_ns;
 
 /* What the Sentry learns about its host before confinement, for /proc
  * (sentry/boot/host_info.c fills it). */
@@ -59,61 +63,189 @@ struct kernel {
     /* A host signal the front end forwarded (SIGINT, SIGTERM, ...), pending for
      * the guest; written from the Sentry's signal handler. */
     volatile sig_atomic_t host_signal;
-    struct task *init;            /* the first guest task */
+    struct thread_group *init;   /* the first guest process (pid 1) */
+    struct task *tasks;          /* every live task (all_next) */
+    struct thread_group *groups; /* every thread group, zombies too */
+    int ntasks;
+    /* Signalled when the last task ends (the boot thread waits for it). */
+    pthread_cond_t idle;
     struct vfs_mount *root_mount; /* the sandbox's mount tree */
     struct gofer_client *gofer;   /* the Gofer serving the root; NULL: none */
     /* Limits the first task starts with: the Sentry's own at start-up, as a
      * child of the front end would inherit them. */
     struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
     struct kernel_host_info host;
+    struct ipc_ns *ipc; /* System V IPC (sentry/kernel/ipc), made on first use */
 };
 
 struct task_creds {
     uint32_t uid, euid, suid, fsuid;
     uint32_t gid, egid, sgid, fsgid;
     uint32_t ngroups;
-    uint32_t *groups;
+    uint32_t *groups; /* sorted ascending, as Linux keeps them */
+    /* Capability sets, one bit per ABI_CAP_* (sentry/kernel/cred.h). */
+    uint64_t cap_effective, cap_permitted, cap_inheritable, cap_bounding, cap_ambient;
+    uint32_t securebits; /* ABI_SECBIT_* */
+    bool no_new_privs;   /* PR_SET_NO_NEW_PRIVS: sticky, inherited, kept on exec */
+    int dumpable;        /* PR_SET_DUMPABLE: ABI_SUID_DUMP_* */
+};
+
+/* Per-task settings the guest changes with setpriority, the sched_* calls,
+ * personality and prctl: inherited on clone, kept on exec. All-zero is the
+ * default (nice 0, SCHED_OTHER, every CPU, PER_LINUX, default slack). */
+struct task_settings {
+    int nice;   /* -20..19 */
+    int policy; /* ABI_SCHED_* without ABI_SCHED_RESET_ON_FORK */
+    int rt_priority;
+    bool reset_on_fork;
+    bool affinity_set;     /* false: every CPU */
+    uint64_t affinity[16]; /* CPUs 0..1023 */
+    uint32_t personality;
+    uint64_t timerslack_ns; /* 0: ABI_DEFAULT_TIMER_SLACK_NS */
+    bool thp_disable;
+};
+
+/* Signal dispositions, shared by tasks cloned with CLONE_SIGHAND. */
+struct sighand {
+    int refs;
+    struct abi_sigaction actions[ABI_NSIG]; /* index sig-1 */
+    /* Notified when a signal is queued for a task using it (signalfd). */
+    struct waitq signalfd_wait;
+};
+
+/* Root, cwd and umask, shared by tasks cloned with CLONE_FS. */
+struct task_fs {
+    int refs;
+    struct vfs_path root; /* chroot; absolute paths and ".." stop here (references held) */
+    struct vfs_path cwd;
+    uint32_t umask;
+};
+
+/* An address space and its stub, shared by tasks cloned with CLONE_VM. */
+struct task_vm {
+    int refs;
+    struct mm *mm;
+    struct platform_as *as; /* NULL until the first task running it creates it */
+};
+
+/* Signals sent and not yet delivered. Standard signals are pending at most
+ * once (their first sending's siginfo stands); real-time ones queue, each
+ * sending with its own siginfo, up to RLIMIT_SIGPENDING. */
+struct sigqueue_node {
+    struct sigqueue_node *next;
+    struct abi_siginfo info;
+};
+struct sigpending {
+    abi_sigset_t set;
+    struct sigqueue_node *head;
+    int count; /* nodes on head (RLIMIT_SIGPENDING counts them) */
+};
+
+/* A process: what the threads of one thread group share. Lives until its
+ * parent reaps it (or at once, when nobody will). */
+struct thread_group {
+    struct kernel *k;
+    int pid;
+    struct task *threads; /* live threads, linked by tg_next */
+    int nthreads;
+    struct task *leader;           /* NULL once the leader's thread has ended */
+    struct thread_group *parent;   /* NULL for the sandbox's init */
+    struct thread_group *children; /* linked by sibling, zombies included */
+    struct thread_group *sibling;
+    struct thread_group *all_next; /* every thread group of the kernel */
+    int pgid, sid;
+    int exit_signal; /* sent to the parent at exit (0: none) */
+    struct sigpending shared;
+    struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
+    /* The executable (/proc/PID/exe); holds references once exec set it,
+     * dentry NULL before. */
+    struct vfs_path exe;
+    /* exit_group(2), a fatal signal or exec's taking over: every thread
+     * ends; the status is the process's. */
+    bool group_exiting;
+    int group_exit_status;
+    bool zombie;     /* every thread has ended: waiting to be reaped */
+    int exit_status; /* wait status word, once zombie */
+    /* Job control: stopped by a stop signal, and the events a waiting
+     * parent has not yet collected (WUNTRACED, WCONTINUED). */
+    bool stopped;
+    int stop_signo;
+    bool stop_event, cont_event;
+    bool subreaper; /* PR_SET_CHILD_SUBREAPER */
+    bool is_init;   /* the sandbox's first process: pid 1 of its namespace */
+    bool exec_done; /* it has exec'd since fork (setpgid's EACCES) */
+    /* A child changed state: wait4/waitid callers of this process sleep here. */
+    struct waitq child_wait;
+    /* A thread of this group ended (exec waits for the others) or the
+     * group became a zombie (pidfd readers). */
+    struct waitq exit_wait;
+    /* CPU time of ended threads, and of reaped children (times(2)). */
+    uint64_t utime_ns, stime_ns, cutime_ns, cstime_ns;
+    int64_t start_ns;
+    int refs; /* pidfds holding the record after it is reaped */
+    bool reaped;
+    /* alarm, interval and POSIX timers (sentry/kernel/timer.h); NULL until
+     * the process first uses one. Not inherited by fork. */
+    struct kernel_timers *timers;
 };
 
 struct task {
     struct kernel *k;
-    int pid; /* thread-group id, as the guest sees it */
+    struct thread_group *tg;
+    struct task *tg_next;  /* in tg->threads */
+    struct task *all_next; /* every live task of the kernel */
+    int pid;               /* thread-group id, as the guest sees it (tg->pid) */
     int tid;
-    int ppid; /* 0 for the sandbox's first process, as for Linux's init */
     struct task_creds creds;
-    struct abi_rlimit rlimits[ABI_RLIM_NLIMITS];
-    struct mm *mm;
-    struct platform_as *as;
+    struct task_settings settings;
+    /* The process's limits (tg->rlimits). */
+    struct abi_rlimit *rlimits;
+    struct task_vm *vm;
+    struct mm *mm;          /* vm->mm */
+    struct platform_as *as; /* vm->as */
     struct platform_ctx *ctx;
     struct vfs_fdtable *fds;
-    struct abi_sigaction sigactions[ABI_NSIG]; /* index sig-1 */
+    struct sighand *sighand;
+    struct task_fs *fs;
     abi_sigset_t sigmask;
+    /* rt_sigsuspend, ppoll, pselect6, epoll_pwait: the mask to restore once
+     * the signal that ended the wait has been delivered. */
+    abi_sigset_t saved_sigmask;
+    bool restore_sigmask;
     struct abi_stack altstack;
-    /* Signals sent but not yet delivered (blocked, or waiting for the next
-     * return to the guest), each with the siginfo of its first sending:
-     * standard signals do not queue, and real-time ones do not yet either. */
-    abi_sigset_t sigpending;
-    struct abi_siginfo siginfo[ABI_NSIG]; /* index sig-1 */
+    struct sigpending pending; /* sent to this thread (tkill, faults) */
     /* A syscall's -ERESTART* result, waiting for the delivery step to turn
      * it into EINTR or a restart (0 when none). */
     int64_t restart_ret;
+    /* restart_syscall(2): how to resume the call that returned
+     * -ERESTART_RESTARTBLOCK (NULL: restart_syscall answers EINTR). */
+    int64_t (*restart_fn)(struct task *t);
+    uint64_t restart_data[4];
     char comm[16];
     uint64_t clear_child_tid;
     uint64_t robust_list;
     uint64_t robust_len;
-    uint32_t umask;
-    struct vfs_path root; /* chroot; absolute paths and ".." stop here (references held) */
-    struct vfs_path cwd;
-    /* The executable (/proc/PID/exe); holds references once exec set it,
-     * dentry NULL before. */
-    struct vfs_path exe;
     /* Where exec put the argument and environment strings on the stack
      * (/proc/PID/cmdline and environ read them from guest memory). */
     uint64_t arg_start, arg_end, env_start, env_end;
     /* CLOCK_MONOTONIC nanoseconds when the task started (/proc/PID/stat). */
     int64_t start_ns;
+    /* The thread is ending (exit(2), or its group's exit): its status. */
     bool exited;
-    int exit_status; /* wait(2) status word */
+    int exit_status;   /* wait(2) status word */
+    int pdeath_signal; /* PR_SET_PDEATHSIG */
+    /* A vfork child: its parent, which sleeps until the child execs or
+     * exits; the parent's vfork_done then turns true. */
+    struct task *vfork_parent;
+    bool vfork_done;
+    /* How the new task's Sentry thread starts it: registers (and FPU)
+     * for its first run, and whether it must first create its address
+     * space (fork) or attach to a stub thread made by its parent. */
+    struct abi_ptregs start_regs;
+    struct abi_fxsave start_fpu;
+    bool start_new_as;
+    /* CPU time: guest time between stops, Sentry time handling them. */
+    uint64_t utime_ns, stime_ns;
     /* The page of the last fault and how often it faulted in a row (see
      * handle_fault in task.c). */
     uint64_t fault_page;
@@ -124,6 +256,10 @@ struct task {
     pthread_cond_t wake_cond;
     bool wake_pending;
     bool host_waiting;
+    /* The guest runs (the kernel lock is not held meanwhile): set under the
+     * lock before entering, cleared before taking it again on the way out,
+     * so a thread holding the lock can wait for it to drop (shootdown). */
+    _Atomic int in_guest;
 };
 
 /* ---- kernel ---- */
@@ -140,25 +276,97 @@ void kernel_report_enosys(struct kernel *k, long nr);
 /* printf to the debug log (stderr unless --debug-log). */
 void kernel_log(struct kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- the kernel's tasks ----
- * The one place that knows how tasks are kept: today a sandbox runs one
- * thread group (k->init); issue 4's many tasks change only these. */
-/* The thread-group leader whose pid is pid, not yet exited; NULL if none. */
+/* The most tasks (threads) a sandbox runs at once; clone answers EAGAIN
+ * beyond it, as Linux's threads-max. Each costs the host a Sentry thread
+ * and a stub thread, so a fork bomb stops here rather than at the host's
+ * limits. */
+#define KERNEL_TASKS_MAX 4096
+
+/* ---- the kernel's tasks (process.c) ----
+ * Lists walked under the kernel lock; a sandbox runs hundreds of tasks, not
+ * millions, so lookups scan. */
+/* The thread group whose pid is pid, not yet a zombie; NULL if none. */
+struct thread_group *kernel_tg_lookup(struct kernel *k, int pid);
+/* A live thread of the group pid (its leader while it runs), for code that
+ * wants a task: /proc/PID, prlimit. NULL if none. */
 struct task *kernel_task_lookup(struct kernel *k, int pid);
-/* Calls fn for each live thread group's leader in pid order; stops at the
- * first non-zero return, which it returns. */
+/* The live task whose tid is tid; NULL if none. */
+struct task *kernel_tid_lookup(struct kernel *k, int tid);
+/* Calls fn for each live thread group's first live thread, in pid order;
+ * stops at the first non-zero return, which it returns. */
 int kernel_for_each_thread_group(struct kernel *k, int (*fn)(void *arg, struct task *t), void *arg);
 /* The task the calling Sentry thread runs (the caller of the syscall being
  * handled; /proc/self names it), or NULL outside task_run. */
 struct task *kernel_current(void);
 void kernel_set_current(struct task *t);
+/* A fresh pid (-EAGAIN when every pid is taken). */
+int kernel_alloc_pid(struct kernel *k);
+/* The pid of t's parent process as t sees it (0 for init). */
+int task_ppid(const struct task *t);
+/* Add t (new) to its thread group and the kernel's lists. */
+void kernel_add_task(struct task *t);
+/* A new thread group for t, child of parent (NULL: the init process). */
+struct thread_group *kernel_new_tg(struct kernel *k, struct thread_group *parent, int pid);
 
-/* ---- tasks ---- */
-/* A new task with a fresh address space and the default creds and limits. */
+/* ---- process lifetime (process.c) ---- */
+/* exit(2) of one thread with status (a wait status word). */
+void task_exit(struct task *t, int status);
+/* Terminate the thread group with a wait status (exit or signal): every
+ * thread ends. */
+void task_exit_group(struct task *t, int status);
+void tg_exit_group(struct thread_group *tg, int status);
+/* The thread's Sentry thread is done with it: release its resources; if it
+ * was the last of its group, make the group a zombie and tell the parent.
+ * Frees t. */
+void task_finish(struct task *t);
+/* wait4/waitid: see sys_wait.c. which: ABI_P_* selector; options ABI_W*.
+ * On a reported child fills *status (wait status), *info (waitid's) and
+ * *ru (rusage times) and returns its pid; 0 for WNOHANG with nothing;
+ * -ECHILD, -ERESTARTSYS. */
+struct abi_siginfo;
+int64_t kernel_wait(struct task *t, int which, int64_t id, int options, int *status,
+                    struct abi_siginfo *info, uint64_t ru_ns[2]);
+/* The vfork parent of t may go on (t exec'd or exits). */
+void task_vfork_release(struct task *t);
+/* Drop a thread group record (pidfds, reaping). */
+void tg_put(struct thread_group *tg);
+/* Sessions and process groups. */
+int kernel_setpgid(struct task *t, int pid, int pgid);
+int kernel_setsid(struct task *t);
+/* Whether some process is in process group pgid. */
+bool kernel_pgrp_exists(struct kernel *k, int pgid);
+/* Start the Sentry thread that runs t (new, registered). */
+int task_start(struct task *t);
+/* Release shared task resources. */
+void task_vm_put(struct task_vm *vm);
+void task_fs_put(struct task_fs *fs);
+void sighand_put(struct sighand *sh);
+
+/* ---- tasks (task.c) ---- */
+/* The sandbox's first task: a fresh address space whose stub the calling
+ * thread traces, the default creds and limits, pid 1. */
 int task_create(struct kernel *k, struct task **out);
+/* An empty task for clone to fill in. */
+struct task *task_new(struct kernel *k);
+/* Ends a task that never ran (boot's failure paths). */
 void task_destroy(struct task *t);
-/* Runs the task until it exits; returns its wait status. */
+/* Let mm stop other tasks' guests before it frees memory they may map. */
+void kernel_install_shootdown(struct kernel *k);
+/* Runs the first task on the calling thread, which holds the kernel lock,
+ * until it exits, then waits for every other task to be gone; returns
+ * init's wait status. */
 int task_run(struct task *t);
+
+/* ---- clone (clone.c) ---- */
+struct kernel_clone_args {
+    uint64_t flags;
+    int exit_signal;
+    uint64_t stack, stack_size;
+    uint64_t tls;
+    uint64_t parent_tid, child_tid, pidfd;
+};
+/* clone/clone3/fork/vfork: the child's tid, or -errno. */
+int64_t kernel_clone(struct task *t, const struct kernel_clone_args *args);
 
 /* ---- signals (signal.c, sigframe.c) ---- */
 /* Whether t must stop what it does and exit (SIGKILL, exit_group). */
@@ -167,8 +375,34 @@ bool task_must_exit(const struct task *t);
 struct signal_fault {
     uint64_t trapno, err, cr2;
 };
-/* Make sig (info->si_signo) pending for t, unless it would be ignored. */
+/* Make sig (info->si_signo) pending for the thread t, unless it would be
+ * ignored, and wake or kick t to act on it. */
 void signal_send(struct task *t, const struct abi_siginfo *info);
+/* The same for a whole process: any thread not blocking it takes it.
+ * from_outside: sent from outside the sandbox's pid namespace (the front
+ * end), where SIGKILL and SIGSTOP reach even init. */
+void signal_send_group(struct thread_group *tg, const struct abi_siginfo *info, bool from_outside);
+/* Queue info for tg (target NULL) or one of its threads, as sigqueue does:
+ * -EAGAIN when RLIMIT_SIGPENDING is reached. */
+int signal_queue_group(struct thread_group *tg, struct task *target,
+                       const struct abi_siginfo *info);
+/* kill(2)'s permission rule: may t signal the process tg? */
+bool signal_may_send(const struct task *t, const struct thread_group *tg, int sig);
+/* Take the first pending signal in mask for t (thread then process
+ * queue) into *info; its number, or 0 when none. */
+int signal_dequeue(struct task *t, abi_sigset_t mask, struct abi_siginfo *info);
+/* Signals pending for t (thread and process). */
+abi_sigset_t signal_pending_set(const struct task *t);
+/* The disposition changed to ignore: drop sig from every pending queue of
+ * the processes sharing t's sighand. */
+void signal_flush_ignored(struct task *t, int sig);
+/* A child's state changed: send its exit signal or SIGCHLD to the parent
+ * process (CLD_* code, status as siginfo's si_status). */
+void signal_notify_parent(struct thread_group *child, int code, int status);
+/* Free queued siginfo. */
+void sigpending_clear(struct sigpending *p);
+/* Interrupt t's guest or sleep so it looks at its signals or exits. */
+void task_kick(struct task *t);
 /* A fault: run the handler now, or die if the signal is blocked, ignored or
  * has no handler (Linux forces synchronous signals). */
 void signal_force(struct task *t, const struct abi_siginfo *info, const struct signal_fault *f);
@@ -184,8 +418,6 @@ int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
 /* rt_sigreturn: restore registers, FPU, mask and alternate stack from the
  * frame at rsp. Returns 0 or -ABI_EFAULT (a bad frame). */
 int sigframe_restore(struct task *t);
-/* Terminate the thread group with a wait status (exit or signal). */
-void task_exit_group(struct task *t, int status);
 
 /* Linux's access_ok(): the range lies in the user half of the address space.
  * Checked first by every call that takes a user buffer, so a kernel address
@@ -225,6 +457,13 @@ void kernel_exec_args(struct task *t, const char *const *argv, const char *const
 void kernel_exec_loaded(struct task *t, const struct loader_result *res, const char *execfn);
 int kernel_exec_load(struct task *t, const char *path, const char *const *argv,
                      const char *const *envp, struct loader_result *res, const char **why);
+
+/* execve(2) of a running task (execve.c): 0 with the task running the new
+ * program, or -errno with nothing changed. */
+int kernel_execve(struct task *t, const char *path, const char *const *argv,
+                  const char *const *envp);
+/* The registers a freshly exec'd program starts with. */
+void kernel_exec_regs(struct task *t, const struct loader_result *lr);
 
 /* ---- a task's view of the filesystem ---- */
 

@@ -29,6 +29,13 @@ bool kernel_lock_held(void)
     return lock_held;
 }
 
+void kernel_cond_wait(pthread_cond_t *c)
+{
+    lock_held = false;
+    pthread_cond_wait(c, &big_lock);
+    lock_held = true;
+}
+
 /* ---- wait queues ---- */
 
 void waitq_init(struct waitq *q)
@@ -106,7 +113,8 @@ struct timespec kernel_deadline_left(const struct kernel_deadline *dl)
 {
     struct timespec now, left = {0, 0};
     clock_gettime(dl->clock, &now);
-    if (now.tv_sec > dl->at.tv_sec || (now.tv_sec == dl->at.tv_sec && now.tv_nsec >= dl->at.tv_nsec))
+    if (now.tv_sec > dl->at.tv_sec ||
+        (now.tv_sec == dl->at.tv_sec && now.tv_nsec >= dl->at.tv_nsec))
         return left;
     left.tv_sec = dl->at.tv_sec - now.tv_sec;
     left.tv_nsec = dl->at.tv_nsec - now.tv_nsec;

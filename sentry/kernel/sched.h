@@ -16,6 +16,7 @@
 #define MOAT_SENTRY_KERNEL_SCHED_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -26,6 +27,9 @@ void kernel_lock(void);
 void kernel_unlock(void);
 /* Whether the calling thread holds it (for assertions). */
 bool kernel_lock_held(void);
+/* Wait on c, which is signalled under the kernel lock (held on entry and
+ * return). */
+void kernel_cond_wait(pthread_cond_t *c);
 
 /* ---- wait queues ----
  * An object whose state others wait on (a pipe, a futex word, a child's

@@ -90,9 +90,12 @@ int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
         sc->err = f->err;
         sc->cr2 = f->cr2;
     }
-    sc->oldmask = t->sigmask;
+    /* After rt_sigsuspend and friends, the mask to return to is the one
+     * they replaced. */
+    abi_sigset_t old_mask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+    sc->oldmask = old_mask;
     sc->fpstate = fpaddr;
-    fr.uc.uc_sigmask = t->sigmask;
+    fr.uc.uc_sigmask = old_mask;
     fr.info = *info;
 
     uint8_t fpbuf[FPSTATE_SIZE];

@@ -1,6 +1,7 @@
 /* Tasks and the loop that runs one: guest syscalls go to the dispatcher,
  * faults to the memory manager or become signals, host interruptions become
  * guest signals. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,31 +12,19 @@
 #include "abi/signal.h"
 #include "platform/platform.h"
 #include "sentry/kernel/kernel.h"
+#include "sentry/kernel/cred.h"
 #include "sentry/kernel/sched.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/file.h"
 
-int task_create(struct kernel *k, struct task **out)
+/* A task with nothing shared yet: the caller fills in its resources. */
+static struct task *task_alloc(struct kernel *k)
 {
     struct task *t = calloc(1, sizeof(*t));
     if (!t)
-        return -ABI_ENOMEM;
+        return NULL;
     t->k = k;
-    int err = platform_as_create(k->platform, &t->as);
-    if (!err)
-        err = mm_create(k->memfile, k->platform, t->as, &t->mm);
-    if (!err)
-        err = platform_ctx_create(t->as, &t->ctx);
-    if (!err)
-        err = vfs_fdtable_create(&t->fds);
-    if (err) {
-        task_destroy(t);
-        return err;
-    }
-    t->pid = t->tid = k->next_pid++;
-    t->ppid = 0;
-    t->umask = 022;
     t->altstack.ss_flags = ABI_SS_DISABLE;
     t->fault_page = UINT64_MAX;
     pthread_condattr_t ca;
@@ -43,50 +32,100 @@ int task_create(struct kernel *k, struct task **out)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&t->wake_cond, &ca);
     pthread_condattr_destroy(&ca);
-    t->thread = pthread_self();
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     t->start_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    memcpy(t->rlimits, k->rlimits, sizeof(t->rlimits));
+    return t;
+}
+
+struct task *task_new(struct kernel *k)
+{
+    return task_alloc(k);
+}
+
+int task_create(struct kernel *k, struct task **out)
+{
+    struct task *t = task_alloc(k);
+    if (!t)
+        return -ABI_ENOMEM;
+    t->vm = calloc(1, sizeof(*t->vm));
+    t->fs = calloc(1, sizeof(*t->fs));
+    t->sighand = calloc(1, sizeof(*t->sighand));
+    int err = (t->vm && t->fs && t->sighand) ? 0 : -ABI_ENOMEM;
+    if (!err) {
+        t->vm->refs = t->fs->refs = t->sighand->refs = 1;
+        waitq_init(&t->sighand->signalfd_wait);
+        t->fs->umask = 022;
+        err = platform_as_create(k->platform, &t->vm->as);
+    }
+    if (!err)
+        err = mm_create(k->memfile, k->platform, t->vm->as, &t->vm->mm);
+    if (!err)
+        err = platform_ctx_create(t->vm->as, &t->ctx);
+    if (!err)
+        err = vfs_fdtable_create(&t->fds);
+    int pid = err ? 0 : kernel_alloc_pid(k);
+    if (!err && pid < 0)
+        err = pid;
+    struct thread_group *g = NULL;
+    if (!err) {
+        g = kernel_new_tg(k, NULL, pid);
+        if (!g)
+            err = -ABI_ENOMEM;
+    }
+    if (err) {
+        if (t->ctx)
+            platform_ctx_destroy(t->ctx);
+        if (t->vm && !t->vm->mm && t->vm->as) {
+            platform_as_destroy(t->vm->as);
+            t->vm->as = NULL;
+        }
+        if (t->vm && t->vm->mm)
+            task_vm_put(t->vm);
+        else
+            free(t->vm);
+        vfs_fdtable_put(t->fds);
+        free(t->fs);
+        free(t->sighand);
+        pthread_cond_destroy(&t->wake_cond);
+        free(t);
+        return err;
+    }
+    t->mm = t->vm->mm;
+    t->as = t->vm->as;
+    t->tg = g;
+    t->pid = t->tid = pid;
+    t->rlimits = g->rlimits;
+    g->leader = t;
+    g->start_ns = t->start_ns;
+    if (!k->init) {
+        k->init = g;
+        g->is_init = true;
+    }
     mm_set_stack_limit(t->mm, t->rlimits[ABI_RLIMIT_STACK].rlim_cur);
+    kernel_add_task(t);
     *out = t;
     return 0;
 }
 
 void task_destroy(struct task *t)
 {
-    if (!t)
-        return;
-    vfs_fdtable_destroy(t->fds);
-    if (t->cwd.dentry)
-        vfs_path_put(t->cwd);
-    if (t->root.dentry)
-        vfs_path_put(t->root);
-    if (t->exe.dentry)
-        vfs_path_put(t->exe);
-    if (t->ctx)
-        platform_ctx_destroy(t->ctx);
-    /* The stub goes first: nothing may reach guest memory once the mm has
-     * released it. */
-    platform_as_destroy(t->as);
-    mm_destroy(t->mm);
-    free(t->creds.groups);
-    pthread_cond_destroy(&t->wake_cond);
-    free(t);
+    if (t)
+        task_finish(t);
 }
 
 void task_set_root(struct task *t, struct vfs_path root)
 {
-    struct vfs_path old = t->root;
-    t->root = vfs_path_get(root);
+    struct vfs_path old = t->fs->root;
+    t->fs->root = vfs_path_get(root);
     if (old.dentry)
         vfs_path_put(old);
 }
 
 void task_set_cwd(struct task *t, struct vfs_path cwd)
 {
-    struct vfs_path old = t->cwd;
-    t->cwd = vfs_path_get(cwd);
+    struct vfs_path old = t->fs->cwd;
+    t->fs->cwd = vfs_path_get(cwd);
     if (old.dentry)
         vfs_path_put(old);
 }
@@ -94,29 +133,29 @@ void task_set_cwd(struct task *t, struct vfs_path cwd)
 void task_walk_ctx(struct task *t, struct vfs_walk_ctx *ctx)
 {
     memset(ctx, 0, sizeof(*ctx));
-    ctx->root = t->root;
+    ctx->root = t->fs->root;
     ctx->cred.uid = t->creds.fsuid;
     ctx->cred.gid = t->creds.fsgid;
     ctx->cred.groups = t->creds.groups;
     ctx->cred.ngroups = (int)t->creds.ngroups;
-    /* The capability model comes with the processes issue; until then the
-     * sandbox's root holds the file capabilities Linux's root has. */
-    bool root = t->creds.euid == 0;
-    ctx->cred.cap_dac_override = root;
-    ctx->cred.cap_dac_read_search = root;
-    ctx->cred.cap_fowner = root;
-    ctx->cred.cap_chown = root;
-    ctx->cred.cap_fsetid = root;
+    /* Linux's file permission checks ask the effective capabilities, which
+     * follow fsuid (sentry/kernel/cred.c), not the uid itself. */
+    const struct task_creds *c = &t->creds;
+    ctx->cred.cap_dac_override = cred_capable(c, ABI_CAP_DAC_OVERRIDE);
+    ctx->cred.cap_dac_read_search = cred_capable(c, ABI_CAP_DAC_READ_SEARCH);
+    ctx->cred.cap_fowner = cred_capable(c, ABI_CAP_FOWNER);
+    ctx->cred.cap_chown = cred_capable(c, ABI_CAP_CHOWN);
+    ctx->cred.cap_fsetid = cred_capable(c, ABI_CAP_FSETID);
 }
 
 int task_at_start(struct task *t, int64_t dirfd, const char *path, struct vfs_path *out)
 {
     if (path && path[0] == '/') {
-        *out = t->root;
+        *out = t->fs->root;
         return 0;
     }
     if ((int32_t)dirfd == ABI_AT_FDCWD) {
-        *out = t->cwd;
+        *out = t->fs->cwd;
         return 0;
     }
     if (dirfd < 0 || dirfd > INT32_MAX)
@@ -133,14 +172,6 @@ int task_at_start(struct task *t, int64_t dirfd, const char *path, struct vfs_pa
     return 0;
 }
 
-void task_exit_group(struct task *t, int status)
-{
-    if (t->exited)
-        return;
-    t->exited = true;
-    t->exit_status = status;
-}
-
 /* A signal from outside the sandbox (forwarded by the front end or sent to
  * the stub): its sender has no pid in the sandbox, so si_pid is 0. */
 static void task_signal_external(struct task *t, int sig)
@@ -149,7 +180,7 @@ static void task_signal_external(struct task *t, int sig)
     memset(&info, 0, sizeof(info));
     info.si_signo = sig;
     info.si_code = ABI_SI_USER;
-    signal_send(t, &info);
+    signal_send_group(t->tg, &info, true);
 }
 
 /* int 0x80 stops the thread just like `syscall`, but with i386 numbers and
@@ -246,9 +277,6 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
         if (err == 0)
             return;
         t->fault_page = UINT64_MAX;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        t->start_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
         if (err == -ABI_ENOMEM) {
             /* Linux would call the OOM killer; the sandbox's memory is spent. */
             kernel_log(t->k, "moat: out of sandbox memory at %#llx: killing the guest\n",
@@ -269,30 +297,73 @@ static void handle_fault(struct task *t, const struct platform_event *ev)
     fault_signal(t, ev->signo, ev->si_code, ev->addr, 0);
 }
 
-int task_run(struct task *t)
+/* The shootdown hook (sentry/mm/mm.h): every thread running in mm's
+ * address space leaves guest code, and none re-enters before it applied the
+ * pending unmaps (which it does under the kernel lock we hold). */
+static void quiesce(void *arg, struct mm *mm)
+{
+    struct kernel *k = arg;
+    for (struct task *o = k->tasks; o; o = o->all_next) {
+        if (o->mm != mm || !atomic_load(&o->in_guest))
+            continue;
+        platform_ctx_interrupt(o->ctx);
+        while (atomic_load(&o->in_guest)) {
+            struct timespec pause = {0, 20000};
+            nanosleep(&pause, NULL);
+        }
+    }
+}
+
+static const struct mm_shootdown_ops shootdown_ops = {.quiesce = quiesce};
+
+void kernel_install_shootdown(struct kernel *k)
+{
+    mm_set_shootdown(&shootdown_ops, k);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* The loop of one task, on its own Sentry thread, with the kernel lock
+ * held except while the guest runs. */
+static void run_loop(struct task *t)
 {
     struct kernel *k = t->k;
-    kernel_set_current(t);
-    kernel_lock();
-    while (!t->exited) {
-        if (k->host_signal) {
-            int sig = k->host_signal;
-            k->host_signal = 0;
-            task_signal_external(t, sig);
-        }
+    uint64_t mark = now_ns();
+    while (!task_must_exit(t)) {
         signal_deliver_pending(t);
-        if (t->exited)
+        if (task_must_exit(t))
             break;
         struct platform_event ev;
+        /* Unmaps other tasks recorded for this address space (a shared
+         * file truncated elsewhere) land before the guest runs again. */
+        if (mm_has_pending(t->mm))
+            mm_apply_pending(t->mm);
+        uint64_t entered = now_ns();
+        t->stime_ns += entered - mark;
+        atomic_store(&t->in_guest, 1);
         kernel_unlock();
         int err = platform_ctx_run(t->ctx, &ev);
+        atomic_store(&t->in_guest, 0);
         kernel_lock();
+        mark = now_ns();
+        t->utime_ns += mark - entered;
         if (err) {
             kernel_log(k, "moat: lost control of the guest (%s): killing it\n",
                        abi_errno_name(-err) ? abi_errno_name(-err) : "error");
             task_exit_group(t, kernel_wstatus_signal(ABI_SIGKILL, false));
             break;
         }
+        /* Killed while the guest ran (another thread's exit_group or exec,
+         * SIGKILL, init's end): the syscall it made meanwhile must not run,
+         * or it could fork a child that outlives the sweep, or start an
+         * exec that kills the thread whose exec already won. */
+        if (task_must_exit(t))
+            break;
         switch (ev.kind) {
         case PLATFORM_EV_SYSCALL:
             handle_syscall(t);
@@ -301,7 +372,7 @@ int task_run(struct task *t)
             handle_fault(t, &ev);
             break;
         case PLATFORM_EV_INTERRUPT:
-            /* A kick (signo 0) only says "look at host_signal"; anything
+            /* A kick (signo 0) only says "look at your signals"; anything
              * else was sent to the stub from outside and is the guest's. */
             if (ev.signo != 0)
                 task_signal_external(t, ev.signo);
@@ -311,6 +382,78 @@ int task_run(struct task *t)
             break;
         }
     }
+}
+
+int task_run(struct task *t)
+{
+    struct kernel *k = t->k;
+    struct thread_group *init = k->init;
+    kernel_set_current(t);
+    t->thread = pthread_self();
+    run_loop(t);
+    task_finish(t);
+    kernel_set_current(NULL);
+    /* Init's end kills the rest (process.c); wait for every task to be
+     * gone, so no stub outlives the sandbox. */
+    while (k->ntasks > 0)
+        kernel_cond_wait(&k->idle);
+    int status = init->exit_status;
     kernel_unlock();
-    return t->exit_status;
+    return status;
+}
+
+/* Bring a new task to life on its own Sentry thread: its stub thread (a
+ * clone of the parent's, or the first of a fresh address space), then its
+ * first registers. */
+static int task_setup_ctx(struct task *t)
+{
+    int err;
+    if (t->start_new_as) {
+        err = platform_as_create(t->k->platform, &t->vm->as);
+        if (err)
+            return err;
+        t->as = t->vm->as;
+        mm_set_as(t->mm, t->as);
+        err = platform_ctx_create(t->as, &t->ctx);
+        if (err)
+            return err;
+    } else {
+        err = platform_ctx_attach(t->ctx);
+        if (err)
+            return err;
+    }
+    struct abi_ptregs *r = platform_ctx_regs(t->ctx);
+    *r = t->start_regs;
+    return platform_ctx_set_fpu(t->ctx, &t->start_fpu);
+}
+
+static void *task_thread(void *arg)
+{
+    struct task *t = arg;
+    kernel_set_current(t);
+    kernel_lock();
+    int err = task_setup_ctx(t);
+    if (err) {
+        kernel_log(t->k, "moat: cannot start a new task's stub (%s): killing it\n",
+                   abi_errno_name(-err) ? abi_errno_name(-err) : "error");
+        task_exit_group(t, kernel_wstatus_signal(ABI_SIGKILL, false));
+    } else {
+        run_loop(t);
+    }
+    task_finish(t);
+    kernel_set_current(NULL);
+    kernel_unlock();
+    return NULL;
+}
+
+int task_start(struct task *t)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* Sentry code needs little stack; thousands of tasks should fit. */
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    int err = pthread_create(&t->thread, &attr, task_thread, t);
+    pthread_attr_destroy(&attr);
+    return err ? -ABI_EAGAIN : 0;
 }

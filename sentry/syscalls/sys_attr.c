@@ -39,7 +39,7 @@ static int64_t setattr_at(struct task *t, int64_t dirfd, uint64_t upath, int atf
     }
     if (len == 0) {
         if (dirfd == ABI_AT_FDCWD)
-            return vfs_setattr(&ctx, t->cwd, attr);
+            return vfs_setattr(&ctx, t->fs->cwd, attr);
         struct vfs_file *f = file_for(t, (uint64_t)dirfd);
         if (!f)
             return -ABI_EBADF;
@@ -254,7 +254,7 @@ int64_t sys_truncate(struct task *t, const uint64_t a[6])
         err = -ABI_EISDIR;
     else if (!vfs_is_reg(ino))
         err = -ABI_EINVAL;
-    else
+    else if ((err = (int)sys_fsize_size_check(t, at.size, ino->size)) == 0)
         err = vfs_setattr(&ctx, p, &at);
     vfs_path_put(p);
     return err;
@@ -275,6 +275,9 @@ int64_t sys_ftruncate(struct task *t, const uint64_t a[6])
     /* The open for writing was the permission check. */
     struct vfs_inode *ino = f->dentry->inode;
     struct vfs_setattr at = {.mask = VFS_ATTR_SIZE, .size = (int64_t)a[1]};
+    int64_t err = sys_fsize_size_check(t, at.size, ino->size);
+    if (err)
+        return err;
     return ino->ops->setattr ? ino->ops->setattr(ino, &at) : -ABI_EINVAL;
 }
 

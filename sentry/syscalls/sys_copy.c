@@ -106,6 +106,9 @@ int64_t sys_sendfile(struct task *t, const uint64_t a[6])
         return 0;
     if (!in->ops->read || (a[2] && !in->ops->pread) || !out->ops->write)
         return -ABI_EINVAL;
+    int64_t err = sys_fsize_write_check(t, out, -1, &count);
+    if (err)
+        return err;
     int64_t r = pump(in, a[2] ? &pos : NULL, out, NULL, count);
     if (a[2] && r > 0 && mm_copy_out(t->mm, a[2], &pos, sizeof(pos)))
         return -ABI_EFAULT;
@@ -184,6 +187,9 @@ int64_t sys_copy_file_range(struct task *t, const uint64_t a[6])
      * read and write). */
     if (!iin || !iout || iin->fs != iout->fs)
         return -ABI_EXDEV;
+    int64_t big = sys_fsize_write_check(t, out, pout, &len);
+    if (big)
+        return big;
     int64_t r = pump(in, &pin, out, &pout, len);
     if (r <= 0)
         return r;
@@ -242,6 +248,11 @@ int64_t sys_fallocate(struct task *t, const uint64_t a[6])
         return -ABI_EFBIG;
     if (f->mnt && vfs_mount_readonly(f->mnt))
         return -ABI_EROFS;
+    if (!(mode & ABI_FALLOC_FL_KEEP_SIZE)) {
+        err = (int)sys_fsize_size_check(t, off + len, size);
+        if (err)
+            return err;
+    }
     return f->ops->allocate ? f->ops->allocate(f, mode, off, len) : -ABI_EOPNOTSUPP;
 }
 

@@ -58,7 +58,7 @@ static int64_t do_mkdir(struct task *t, int64_t dirfd, uint64_t upath, uint64_t 
         return err;
     struct vfs_walk_ctx ctx;
     task_walk_ctx(t, &ctx);
-    uint32_t m = (uint32_t)mode & (ABI_S_ISVTX | 0777) & ~t->umask;
+    uint32_t m = (uint32_t)mode & (ABI_S_ISVTX | 0777) & ~t->fs->umask;
     return vfs_mkdirat(&ctx, start, path1, m);
 }
 
@@ -100,7 +100,7 @@ static int64_t do_mknod(struct task *t, int64_t dirfd, uint64_t upath, uint64_t 
         return -ABI_EPERM;
     struct vfs_walk_ctx ctx;
     task_walk_ctx(t, &ctx);
-    uint32_t perm = m & 07777 & ~t->umask;
+    uint32_t perm = m & 07777 & ~t->fs->umask;
     bool dev_node = type == ABI_S_IFCHR || type == ABI_S_IFBLK;
     return vfs_mknodat(&ctx, start, path1, type | perm, dev_node ? (uint32_t)dev : 0);
 }
@@ -297,13 +297,13 @@ int64_t sys_chroot(struct task *t, const uint64_t a[6])
 
 int64_t sys_getcwd(struct task *t, const uint64_t a[6])
 {
-    struct vfs_dentry *d = t->cwd.dentry;
+    struct vfs_dentry *d = t->fs->cwd.dentry;
     if (d->detached || d->inode->nlink == 0)
         return -ABI_ENOENT;
     struct vfs_walk_ctx ctx;
     task_walk_ctx(t, &ctx);
     bool reachable = true;
-    int64_t n = vfs_path_string(&ctx, t->cwd, path1, sizeof(path1), &reachable);
+    int64_t n = vfs_path_string(&ctx, t->fs->cwd, path1, sizeof(path1), &reachable);
     if (n < 0)
         return n;
     if (!reachable)
@@ -316,7 +316,7 @@ int64_t sys_getcwd(struct task *t, const uint64_t a[6])
 
 int64_t sys_umask(struct task *t, const uint64_t a[6])
 {
-    uint32_t old = t->umask;
-    t->umask = (uint32_t)a[0] & 0777;
+    uint32_t old = t->fs->umask;
+    t->fs->umask = (uint32_t)a[0] & 0777;
     return old;
 }

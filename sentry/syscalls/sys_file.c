@@ -5,6 +5,7 @@
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "sentry/mm/mm.h"
+#include "sentry/fs/pipe.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/file.h"
 
@@ -53,7 +54,7 @@ static int64_t do_open(struct task *t, int64_t dirfd, uint64_t upath, uint32_t f
     struct vfs_walk_ctx ctx;
     task_walk_ctx(t, &ctx);
     struct vfs_file *f;
-    err = vfs_open2(&ctx, start, path, flags | ABI_O_LARGEFILE, mode & ~t->umask & MODE_ALL,
+    err = vfs_open2(&ctx, start, path, flags | ABI_O_LARGEFILE, mode & ~t->fs->umask & MODE_ALL,
                     resolve, &f);
     if (err)
         return err;
@@ -229,6 +230,12 @@ int64_t sys_fcntl(struct task *t, const uint64_t a[6])
         if (opath)
             return -ABI_EBADF;
         return sys_fcntl_lock(t, f, cmd, a[2]);
+    case ABI_F_GETPIPE_SZ:
+        return pipe_get_size(f);
+    case ABI_F_SETPIPE_SZ:
+        /* TODO: CAP_SYS_RESOURCE through cred_capable once creds carry
+         * capabilities; root stands for it meanwhile. */
+        return pipe_set_size(f, a[2], t->creds.euid == 0);
     default:
         if (opath)
             return -ABI_EBADF;

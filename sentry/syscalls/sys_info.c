@@ -73,8 +73,11 @@ int64_t sys_sched_getaffinity(struct task *t, const uint64_t a[6])
     if (size > sizeof(mask))
         size = sizeof(mask);
     memset(mask, 0, sizeof(mask));
-    for (uint64_t c = 0; c < ncpus && c < sizeof(mask) * 8; c++)
-        mask[c / 8] |= (unsigned char)(1u << (c % 8));
+    for (uint64_t c = 0; c < ncpus && c < sizeof(mask) * 8; c++) {
+        /* Only the CPUs sched_setaffinity left (sys_sched.c). */
+        if (!t->settings.affinity_set || (t->settings.affinity[c / 64] & (1ULL << (c % 64))))
+            mask[c / 8] |= (unsigned char)(1u << (c % 8));
+    }
     if (mm_copy_out(t->mm, a[2], mask, (size_t)size) != 0)
         return -ABI_EFAULT;
     return (int64_t)size;

@@ -65,7 +65,15 @@ static size_t copy_out_prefix(struct task *t, uint64_t dst, const void *src, siz
 static int64_t write_vec(struct task *t, struct vfs_file *f, const struct abi_iovec *vec,
                          uint64_t cnt, int64_t off)
 {
-    uint64_t done = 0, i = 0, in = 0, budget = MAX_RW_COUNT;
+    uint64_t budget = 0;
+    for (uint64_t k = 0; k < cnt && budget < MAX_RW_COUNT; k++)
+        budget += vec[k].iov_len;
+    if (budget > MAX_RW_COUNT)
+        budget = MAX_RW_COUNT;
+    int64_t err = sys_fsize_write_check(t, f, off, &budget);
+    if (err)
+        return err;
+    uint64_t done = 0, i = 0, in = 0;
     while (i < cnt && budget) {
         size_t fill = 0;
         bool fault = false;

@@ -222,7 +222,7 @@ static int64_t do_access(struct task *t, int64_t dirfd, uint64_t upath, uint64_t
         if (!(flags & ABI_AT_EMPTY_PATH))
             return -ABI_ENOENT;
         if (dirfd == ABI_AT_FDCWD) {
-            p = vfs_path_get(t->cwd);
+            p = vfs_path_get(t->fs->cwd);
         } else {
             struct vfs_file *f = file_for(t, (uint64_t)dirfd);
             if (!f)

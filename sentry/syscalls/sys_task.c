@@ -10,8 +10,8 @@
 
 int64_t sys_exit(struct task *t, const uint64_t a[6])
 {
-    /* The only thread: its exit ends the thread group. */
-    task_exit_group(t, kernel_wstatus_exit((int)a[0]));
+    /* This thread only; the process ends with its last thread. */
+    task_exit(t, kernel_wstatus_exit((int)a[0]));
     return 0;
 }
 
@@ -36,7 +36,7 @@ int64_t sys_gettid(struct task *t, const uint64_t a[6])
 int64_t sys_getppid(struct task *t, const uint64_t a[6])
 {
     (void)a;
-    return t->ppid;
+    return task_ppid(t);
 }
 
 int64_t sys_getuid(struct task *t, const uint64_t a[6])
@@ -138,85 +138,4 @@ int64_t sys_arch_prctl(struct task *t, const uint64_t a[6])
     default:
         return -ABI_EINVAL;
     }
-}
-
-int64_t sys_prctl(struct task *t, const uint64_t a[6])
-{
-    char name[ABI_TASK_COMM_LEN];
-    switch (a[0]) {
-    case ABI_PR_SET_NAME: {
-        /* Linux copies up to 16 bytes and always NUL-terminates at 15. */
-        memset(name, 0, sizeof(name));
-        int64_t n = mm_copy_in_str(t->mm, name, a[1], sizeof(name));
-        if (n == -ABI_EFAULT)
-            return -ABI_EFAULT;
-        name[sizeof(name) - 1] = '\0';
-        memcpy(t->comm, name, sizeof(t->comm));
-        return 0;
-    }
-    case ABI_PR_GET_NAME:
-        memcpy(name, t->comm, sizeof(name));
-        name[sizeof(name) - 1] = '\0';
-        return mm_copy_out(t->mm, a[1], name, sizeof(name)) ? -ABI_EFAULT : 0;
-    default:
-        /* Linux answers EINVAL for options it does not know; an option it
-         * knows and moat does not implement yet is reported, once. */
-        if (a[0] < 64 && !(t->k->prctl_reported & (1ULL << a[0]))) {
-            t->k->prctl_reported |= 1ULL << a[0];
-            kernel_log(t->k, "moat: prctl option %llu is not implemented: returning EINVAL\n",
-                       (unsigned long long)a[0]);
-        }
-        return -ABI_EINVAL;
-    }
-}
-
-static int64_t do_prlimit(struct task *t, uint64_t res, uint64_t new_addr, uint64_t old_addr)
-{
-    if (res >= ABI_RLIM_NLIMITS)
-        return -ABI_EINVAL;
-    struct abi_rlimit nl;
-    if (new_addr) {
-        if (mm_copy_in(t->mm, &nl, new_addr, sizeof(nl)) != 0)
-            return -ABI_EFAULT;
-        if (nl.rlim_cur > nl.rlim_max)
-            return -ABI_EINVAL;
-        /* Raising a hard limit needs CAP_SYS_RESOURCE, which the sandbox's
-         * root holds; an unprivileged guest user may not. */
-        if (nl.rlim_max > t->rlimits[res].rlim_max && t->creds.euid != 0)
-            return -ABI_EPERM;
-        if (res == ABI_RLIMIT_NOFILE && nl.rlim_max > 1048576)
-            return -ABI_EPERM;
-    }
-    struct abi_rlimit old = t->rlimits[res];
-    if (old_addr && mm_copy_out(t->mm, old_addr, &old, sizeof(old)) != 0)
-        return -ABI_EFAULT;
-    if (new_addr) {
-        t->rlimits[res] = nl;
-        if (res == ABI_RLIMIT_STACK)
-            mm_set_stack_limit(t->mm, nl.rlim_cur);
-    }
-    return 0;
-}
-
-int64_t sys_prlimit64(struct task *t, const uint64_t a[6])
-{
-    /* Only this sandbox's own process exists. */
-    if (a[0] != 0 && (int32_t)a[0] != t->pid)
-        return -ABI_ESRCH;
-    return do_prlimit(t, a[1], a[2], a[3]);
-}
-
-/* Unlike prlimit64, a NULL pointer here is an EFAULT, not "skip". */
-int64_t sys_getrlimit(struct task *t, const uint64_t a[6])
-{
-    if (a[0] < ABI_RLIM_NLIMITS && !a[1])
-        return -ABI_EFAULT;
-    return do_prlimit(t, a[0], 0, a[1]);
-}
-
-int64_t sys_setrlimit(struct task *t, const uint64_t a[6])
-{
-    if (a[0] < ABI_RLIM_NLIMITS && !a[1])
-        return -ABI_EFAULT;
-    return do_prlimit(t, a[0], a[1], 0);
 }

@@ -7,6 +7,8 @@
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "platform/platform.h"
+#include "sentry/kernel/sched.h"
+#include "sentry/kernel/timer.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 
@@ -113,27 +115,138 @@ static int load_timespec(struct task *t, uint64_t addr, struct timespec *out)
     return 0;
 }
 
-/* Sleep on the host; a forwarded host signal interrupts it (the handler is
- * installed without SA_RESTART), which the task loop then acts on. */
-static int64_t do_sleep(struct task *t, clockid_t c, bool absolute, const struct timespec *req,
-                        uint64_t rem_addr)
+/* ---- sleeps ----
+ * Every sleep comes down to a deadline: an absolute time on CLOCK_MONOTONIC
+ * or CLOCK_REALTIME (what task_sleep waits on), or on the process's CPU
+ * clock (which the timer service watches). An interrupted relative sleep
+ * resumes through restart_syscall(2) towards the same deadline, and tells
+ * the guest the time left in rem each time it is interrupted. */
+
+#define NSEC         1000000000LL
+#define SLEEP_NS_MAX ((int64_t)1 << 62)
+
+static int64_t ns_of(const struct timespec *ts)
 {
-    struct timespec rem = {0, 0};
-    int r = clock_nanosleep(c, absolute ? TIMER_ABSTIME : 0, req, &rem);
-    if (r == 0)
+    if (ts->tv_sec >= SLEEP_NS_MAX / NSEC)
+        return SLEEP_NS_MAX;
+    return (int64_t)ts->tv_sec * NSEC + ts->tv_nsec;
+}
+
+static int64_t clock_ns(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return ns_of(&ts);
+}
+
+/* The clock a deadline is kept on: a host clock, or the process's CPU
+ * time (TIMER_CLOCK_CPU). */
+static int64_t deadline_clock_now(struct task *t, int clock)
+{
+    if (clock == TIMER_CLOCK_CPU)
+        return timer_process_cpu_ns(t->tg);
+    return clock_ns((clockid_t)clock);
+}
+
+static void wake_sleeper(struct ktimer *kt, uint64_t periods)
+{
+    (void)periods;
+    task_wake(kt->arg);
+}
+
+/* Sleep until deadline on clock: 0 when it came, -EINTR when a signal
+ * (or the task's end) cut the sleep short. */
+static int sleep_until(struct task *t, int clock, int64_t deadline)
+{
+    if (clock != TIMER_CLOCK_CPU) {
+        struct kernel_deadline dl = {.clock = clock, .at = {deadline / NSEC, deadline % NSEC}};
+        for (;;) {
+            int r = task_sleep(t, &dl);
+            if (r == -ABI_ETIMEDOUT)
+                return 0;
+            if (r == -ABI_EINTR)
+                return r;
+        }
+    }
+    /* The timer lives on this stack frame: disarmed before it goes. */
+    struct ktimer kt;
+    timer_init(&kt, TIMER_CLOCK_CPU, t->tg, wake_sleeper, t);
+    timer_arm(&kt, deadline, 0);
+    int r = 0;
+    while (timer_clock_now(&kt) < deadline) {
+        if (task_sleep(t, NULL) == -ABI_EINTR) {
+            r = -ABI_EINTR;
+            break;
+        }
+    }
+    timer_disarm(&kt);
+    return r;
+}
+
+static int64_t sleep_restart(struct task *t);
+
+/* The end of a relative sleep: done, or interrupted with the time left
+ * written to rem and restart_syscall set to go on to the same deadline. */
+static int64_t sleep_relative(struct task *t, int clock, int64_t deadline, uint64_t rem_addr)
+{
+    if (sleep_until(t, clock, deadline) == 0)
         return 0;
-    if (r != EINTR)
-        return -r;
-    if (!absolute && rem_addr) {
-        struct abi_timespec g = {rem.tv_sec, rem.tv_nsec};
+    if (rem_addr) {
+        int64_t left = deadline - deadline_clock_now(t, clock);
+        if (left < 0)
+            left = 0;
+        struct abi_timespec g = {left / NSEC, left % NSEC};
         if (mm_copy_out(t->mm, rem_addr, &g, sizeof(g)) != 0)
             return -ABI_EFAULT;
     }
-    return -ABI_EINTR;
+    t->restart_fn = sleep_restart;
+    t->restart_data[0] = (uint64_t)(int64_t)clock;
+    t->restart_data[1] = (uint64_t)deadline;
+    t->restart_data[2] = rem_addr;
+    return -ABI_ERESTART_RESTARTBLOCK;
+}
+
+static int64_t sleep_restart(struct task *t)
+{
+    return sleep_relative(t, (int)(int64_t)t->restart_data[0], (int64_t)t->restart_data[1],
+                          t->restart_data[2]);
+}
+
+/* An absolute deadline req on a guest clock, as a deadline on a clock
+ * sleep_until waits on: BOOTTIME and TAI keep their distance from
+ * MONOTONIC and REALTIME (the sandbox never suspends or sets clocks). */
+static int64_t sleep_absolute(struct task *t, int clock, const struct timespec *req)
+{
+    int64_t at = ns_of(req);
+    int wait_clock = clock;
+    if (clock == CLOCK_BOOTTIME) {
+        at -= clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+        wait_clock = CLOCK_MONOTONIC;
+    } else if (clock == CLOCK_TAI) {
+        at -= clock_ns(CLOCK_TAI) - clock_ns(CLOCK_REALTIME);
+        wait_clock = CLOCK_REALTIME;
+    }
+    return sleep_until(t, wait_clock, at) == 0 ? 0 : -ABI_ERESTARTNOHAND;
+}
+
+static int64_t do_sleep(struct task *t, int clock, bool absolute, const struct timespec *req,
+                        uint64_t rem_addr)
+{
+    if (absolute)
+        return sleep_absolute(t, clock, req);
+    /* A relative sleep on a wall clock measures a duration: the monotonic
+     * clock does, whatever the clock named. */
+    int wait_clock = clock == TIMER_CLOCK_CPU ? TIMER_CLOCK_CPU : CLOCK_MONOTONIC;
+    int64_t now = deadline_clock_now(t, wait_clock);
+    int64_t len = ns_of(req);
+    int64_t deadline = len >= SLEEP_NS_MAX - now ? SLEEP_NS_MAX : now + len;
+    return sleep_relative(t, wait_clock, deadline, rem_addr);
 }
 
 int64_t sys_nanosleep(struct task *t, const uint64_t a[6])
 {
+    /* Whatever an earlier call left for restart_syscall is stale now. */
+    t->restart_fn = NULL;
     struct timespec req;
     int err = load_timespec(t, a[0], &req);
     if (err)
@@ -143,23 +256,31 @@ int64_t sys_nanosleep(struct task *t, const uint64_t a[6])
 
 int64_t sys_clock_nanosleep(struct task *t, const uint64_t a[6])
 {
-    uint64_t id = a[0];
-    switch (id) {
+    t->restart_fn = NULL;
+    int64_t id = (int32_t)a[0];
+    int clock;
+    switch (sys_clock_cpu_normalize(t, id)) {
     case ABI_CLOCK_REALTIME:
     case ABI_CLOCK_MONOTONIC:
     case ABI_CLOCK_BOOTTIME:
     case ABI_CLOCK_TAI:
+        clock = (int)id;
         break;
     case ABI_CLOCK_PROCESS_CPUTIME_ID:
-        kernel_log(t->k, "moat: clock_nanosleep on the process CPU clock is not implemented\n");
-        return -ABI_EOPNOTSUPP;
+        /* Sleeping on the process's own CPU clock waits for its other
+         * threads to use that much (forever, with none: as on Linux). */
+        clock = TIMER_CLOCK_CPU;
+        break;
     case ABI_CLOCK_THREAD_CPUTIME_ID:
+        /* A thread's clock cannot advance while it sleeps: the numbered
+         * clock has no sleep at all, a thread named by id is refused. */
+        return id < 0 ? -ABI_EINVAL : -ABI_EOPNOTSUPP;
     case ABI_CLOCK_MONOTONIC_RAW:
     case ABI_CLOCK_REALTIME_COARSE:
     case ABI_CLOCK_MONOTONIC_COARSE:
     case ABI_CLOCK_REALTIME_ALARM:
     case ABI_CLOCK_BOOTTIME_ALARM:
-        /* Linux has no sleep on these clocks (the alarm ones need CAP_WAKE_ALARM). */
+        /* No sleep on these (the alarm ones would need a wake-up RTC). */
         return -ABI_EOPNOTSUPP;
     default:
         return -ABI_EINVAL;
@@ -168,5 +289,6 @@ int64_t sys_clock_nanosleep(struct task *t, const uint64_t a[6])
     int err = load_timespec(t, a[2], &req);
     if (err)
         return err;
-    return do_sleep(t, (clockid_t)id, (a[1] & ABI_TIMER_ABSTIME) != 0, &req, a[3]);
+    bool absolute = (a[1] & ABI_TIMER_ABSTIME) != 0;
+    return do_sleep(t, clock, absolute, &req, absolute ? 0 : a[3]);
 }

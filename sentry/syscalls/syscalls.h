@@ -125,10 +125,49 @@ SYS(set_tid_address);
 SYS(set_robust_list);
 SYS(get_robust_list);
 SYS(arch_prctl);
+/* sys_cred.c */
+SYS(setuid);
+SYS(setgid);
+SYS(setreuid);
+SYS(setregid);
+SYS(setresuid);
+SYS(setresgid);
+SYS(getresuid);
+SYS(getresgid);
+SYS(setfsuid);
+SYS(setfsgid);
+SYS(setgroups);
+SYS(capget);
+SYS(capset);
+/* sys_prctl.c */
 SYS(prctl);
+/* sys_rlimit.c */
 SYS(prlimit64);
 SYS(getrlimit);
 SYS(setrlimit);
+/* RLIMIT_FSIZE for a write of *count bytes to f at pos (< 0: the file's
+ * offset; O_APPEND: its end): 0 with *count cut to what fits, or -EFBIG
+ * with SIGXFSZ sent to t when nothing does. Regular files only. */
+struct vfs_file;
+int64_t sys_fsize_write_check(struct task *t, struct vfs_file *f, int64_t pos, uint64_t *count);
+/* The same for growing a file from old_size to new_size (truncate,
+ * fallocate): 0 or -EFBIG with SIGXFSZ. */
+int64_t sys_fsize_size_check(struct task *t, int64_t new_size, int64_t old_size);
+/* sys_sched.c */
+SYS(getpriority);
+SYS(setpriority);
+SYS(sched_setscheduler);
+SYS(sched_setparam);
+SYS(sched_getscheduler);
+SYS(sched_getparam);
+SYS(sched_get_priority_max);
+SYS(sched_get_priority_min);
+SYS(sched_rr_get_interval);
+SYS(sched_setaffinity);
+SYS(personality);
+/* sys_rusage.c */
+SYS(getrusage);
+SYS(times);
 /* sys_info.c */
 SYS(uname);
 SYS(getrandom);
@@ -151,6 +190,30 @@ SYS(rt_sigreturn);
 SYS(kill);
 SYS(tkill);
 SYS(tgkill);
+SYS(rt_sigqueueinfo);
+SYS(pause);
+SYS(signalfd);
+SYS(signalfd4);
+SYS(rt_tgsigqueueinfo);
+SYS(rt_sigsuspend);
+SYS(rt_sigtimedwait);
+SYS(restart_syscall);
+SYS(pidfd_send_signal);
+/* sys_process.c */
+SYS(clone);
+SYS(clone3);
+SYS(fork);
+SYS(vfork);
+SYS(execve);
+SYS(execveat);
+SYS(wait4);
+SYS(waitid);
+SYS(setpgid);
+SYS(getpgid);
+SYS(getpgrp);
+SYS(setsid);
+SYS(getsid);
+SYS(pidfd_open);
 /* sys_futex.c */
 SYS(futex);
 /* sys_lock.c */
@@ -177,6 +240,75 @@ SYS(flistxattr);
 SYS(removexattr);
 SYS(lremovexattr);
 SYS(fremovexattr);
+/* sys_pipe.c */
+SYS(pipe);
+SYS(pipe2);
+/* sys_poll.c */
+SYS(poll);
+SYS(ppoll);
+SYS(select);
+SYS(pselect6);
+/* sys_epoll.c */
+SYS(epoll_create);
+SYS(epoll_create1);
+SYS(epoll_ctl);
+SYS(epoll_wait);
+SYS(epoll_pwait);
+SYS(epoll_pwait2);
+/* sys_eventfd.c */
+SYS(eventfd);
+SYS(eventfd2);
+
+/* sys_ipc.c */
+SYS(shmget);
+SYS(shmat);
+SYS(shmdt);
+SYS(shmctl);
+SYS(semget);
+SYS(semop);
+SYS(semtimedop);
+SYS(semctl);
+SYS(msgget);
+SYS(msgsnd);
+SYS(msgrcv);
+SYS(msgctl);
+
+/* sys_socket.c */
+SYS(socket);
+SYS(socketpair);
+SYS(bind);
+SYS(listen);
+SYS(accept);
+SYS(accept4);
+SYS(connect);
+SYS(getsockname);
+SYS(getpeername);
+SYS(shutdown);
+SYS(sendto);
+SYS(recvfrom);
+SYS(sendmsg);
+SYS(recvmsg);
+SYS(sendmmsg);
+SYS(recvmmsg);
+SYS(getsockopt);
+SYS(setsockopt);
+/* sys_timer.c */
+SYS(alarm);
+SYS(getitimer);
+SYS(setitimer);
+SYS(timer_create);
+SYS(timer_settime);
+SYS(timer_gettime);
+SYS(timer_getoverrun);
+SYS(timer_delete);
+SYS(timerfd_create);
+SYS(timerfd_settime);
+SYS(timerfd_gettime);
+/* A clock id as its ABI_CLOCK_* number: CPU clocks named by pid (negative
+ * ids, as glibc passes them) become ABI_CLOCK_PROCESS_CPUTIME_ID or
+ * _THREAD_CPUTIME_ID when they name the caller's own process or one of its
+ * threads; -EINVAL for any other. Non-negative ids come back unchanged. */
+int sys_clock_cpu_normalize(struct task *t, int64_t id);
 
 #undef SYS
 #endif

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "sentry/kernel/sched.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/lock.h"
 #include "sentry/vfs/vfs.h"
@@ -17,7 +18,10 @@ struct fd_slot {
 struct vfs_fdtable {
     struct fd_slot *slots;
     int cap;
+    int refs; /* tasks sharing it (CLONE_FILES) */
 };
+
+static int grow(struct vfs_fdtable *t, int fd);
 
 struct vfs_file *vfs_file_new(const struct vfs_file_ops *ops, uint32_t flags, void *priv)
 {
@@ -49,6 +53,10 @@ void vfs_file_put(struct vfs_file *f)
     if (!f || --f->refs > 0)
         return;
     vfs_lock_release_file(f);
+    if (f->free_watchers) {
+        waitq_notify(f->free_watchers, ABI_POLLFREE);
+        free(f->free_watchers);
+    }
     if (f->ops->release)
         f->ops->release(f);
     if (f->inode)
@@ -74,8 +82,72 @@ int vfs_fdtable_create(struct vfs_fdtable **out)
     struct vfs_fdtable *t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
+    t->refs = 1;
     *out = t;
     return 0;
+}
+
+struct vfs_fdtable *vfs_fdtable_get(struct vfs_fdtable *t)
+{
+    t->refs++;
+    return t;
+}
+
+void vfs_fdtable_put(struct vfs_fdtable *t)
+{
+    if (t && --t->refs == 0)
+        vfs_fdtable_destroy(t);
+}
+
+int vfs_fdtable_clone(struct vfs_fdtable *src, struct vfs_fdtable **out)
+{
+    struct vfs_fdtable *t;
+    int err = vfs_fdtable_create(&t);
+    if (err)
+        return err;
+    int last = -1;
+    for (int i = 0; i < src->cap; i++)
+        if (src->slots[i].file)
+            last = i;
+    if (last >= 0) {
+        err = grow(t, last);
+        if (err) {
+            vfs_fdtable_destroy(t);
+            return err;
+        }
+        for (int i = 0; i <= last; i++) {
+            t->slots[i] = src->slots[i];
+            if (t->slots[i].file)
+                vfs_file_get(t->slots[i].file);
+        }
+    }
+    *out = t;
+    return 0;
+}
+
+int vfs_fdtable_unshare(struct vfs_fdtable **tp)
+{
+    struct vfs_fdtable *t = *tp;
+    if (t->refs == 1)
+        return 0;
+    struct vfs_fdtable *own;
+    int err = vfs_fdtable_clone(t, &own);
+    if (err)
+        return err;
+    vfs_fdtable_put(t);
+    *tp = own;
+    return 0;
+}
+
+void vfs_fdtable_exec(struct vfs_fdtable *t)
+{
+    for (int fd = 0; fd < t->cap; fd++)
+        if (t->slots[fd].file && t->slots[fd].cloexec) {
+            struct vfs_file *f = t->slots[fd].file;
+            t->slots[fd].file = NULL;
+            t->slots[fd].cloexec = false;
+            fd_drop(t, f);
+        }
 }
 
 void vfs_fdtable_destroy(struct vfs_fdtable *t)

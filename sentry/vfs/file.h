@@ -91,6 +91,10 @@ struct vfs_file {
      * opened. Referenced; NULL otherwise. */
     struct vfs_inode *inode;
     int64_t pos; /* the file offset, for files that keep their own */
+    /* Notified with ABI_POLLFREE when the last reference goes, before the
+     * release op, for watchers that hold no reference (epoll); allocated
+     * by the first of them, NULL while there is none. */
+    struct waitq *free_watchers;
 };
 
 /* The access mode allows read(2) / write(2). (O_ACCMODE itself allows
@@ -116,6 +120,15 @@ struct vfs_fdtable;
 
 int vfs_fdtable_create(struct vfs_fdtable **out);
 void vfs_fdtable_destroy(struct vfs_fdtable *t);
+/* Sharing (CLONE_FILES): a table lives until its last user puts it. */
+struct vfs_fdtable *vfs_fdtable_get(struct vfs_fdtable *t);
+void vfs_fdtable_put(struct vfs_fdtable *t);
+/* fork's copy: the same open files at the same fds, flags included. */
+int vfs_fdtable_clone(struct vfs_fdtable *src, struct vfs_fdtable **out);
+/* Make *t a table of its own (a copy when shared). */
+int vfs_fdtable_unshare(struct vfs_fdtable **t);
+/* exec: close every close-on-exec fd. */
+void vfs_fdtable_exec(struct vfs_fdtable *t);
 /* Borrowed reference, valid until the fd is closed; NULL if fd is not open. */
 struct vfs_file *vfs_fd_lookup(struct vfs_fdtable *t, int fd);
 /* Install f at exactly fd (replacing what is there); takes a reference. */

@@ -42,6 +42,14 @@ else
     fail "SA_RESTART: the wait restarted"
 fi
 kill -s TERM "$pid"
+sleep 0.5
+if kill -0 "$pid" 2>/dev/null; then
+    pass "SIGTERM without a handler leaves init running, as on Linux"
+else
+    fail "SIGTERM without a handler leaves init running, as on Linux"
+fi
+kill -s INT "$pid"
+kill -s INT "$pid"
 wait "$pid"
-is "$?" 143 "SIGTERM (no handler) still ends it"
+is "$?" 137 "the third interrupt ends the sandbox"
 done_testing

@@ -182,7 +182,7 @@ Test(abi_syscalls, first_milestone_support_levels)
 {
     cr_expect_eq(abi_syscall(ABI_NR_read)->support, ABI_SUPPORT_PARTIAL);
     cr_expect_str_eq(abi_syscall(ABI_NR_write)->note,
-                     "stdio, tmpfs and Gofer-served files; no pipes or sockets yet");
+                     "stdio, tmpfs and Gofer-served files, pipes, eventfd, AF_UNIX sockets");
     cr_expect_eq(abi_syscall(ABI_NR_exit_group)->support, ABI_SUPPORT_FULL);
     cr_expect_eq(abi_syscall(ABI_NR_brk)->support, ABI_SUPPORT_FULL);
     cr_expect_eq(abi_syscall(ABI_NR_mmap)->support, ABI_SUPPORT_PARTIAL);

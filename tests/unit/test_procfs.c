@@ -225,9 +225,17 @@ static void setup(void)
     t->creds.uid = t->creds.euid = 1000;
     t->creds.gid = t->creds.egid = 1000;
     cr_assert_eq(vfs_fdtable_create(&t->fds), 0);
-    t->root = vfs_path_get(rootp);
-    t->cwd = vfs_path_get(rootp);
-    k.init = t;
+    t->fs = calloc(1, sizeof(*t->fs));
+    t->fs->refs = 1;
+    t->fs->root = vfs_path_get(rootp);
+    t->fs->cwd = vfs_path_get(rootp);
+    t->sighand = calloc(1, sizeof(*t->sighand));
+    t->sighand->refs = 1;
+    t->tg = kernel_new_tg(&k, NULL, 7);
+    t->tg->leader = t;
+    t->rlimits = t->tg->rlimits;
+    kernel_add_task(t);
+    k.init = t->tg;
     k.next_pid = 8;
     kernel_set_current(t);
 }
@@ -236,8 +244,9 @@ static void teardown(void)
 {
     kernel_set_current(NULL);
     vfs_fdtable_destroy(t->fds);
-    vfs_path_put(t->root);
-    vfs_path_put(t->cwd);
+    task_fs_put(t->fs);
+    free(t->sighand);
+    free(t->tg);
     free(t);
     vfs_mount_tree_release(rootmnt);
     mm_memfile_destroy(mf);
@@ -316,11 +325,11 @@ Test(procfs, self_and_pid_directory)
     cr_assert_eq(st.st_uid, 0);
 
     /* A task gone takes its cached directory with it. */
-    t->exited = true;
+    t->tg->zombie = true;
     cr_assert_eq(walk_err("/proc/7/comm", 0), -ABI_ENOENT);
     cr_assert_eq(walk_err("/proc/7", 0), -ABI_ENOENT);
     cr_assert_not(lists("/proc", "7"));
-    t->exited = false;
+    t->tg->zombie = false;
     cr_assert_str_eq(read_all("/proc/7/comm"), "prog\n");
 }
 

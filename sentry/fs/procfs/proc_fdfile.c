@@ -14,6 +14,7 @@
 
 #include "abi/errno.h"
 #include "abi/flags.h"
+#include "sentry/fs/pipe.h"
 #include "sentry/fs/procfs/proc_internal.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/vfs/file.h"
@@ -71,6 +72,17 @@ static int fw_fsync(struct vfs_file *f)
     return o->ops->fsync ? o->ops->fsync(o) : -ABI_EINVAL;
 }
 
+static uint32_t fw_poll(struct vfs_file *f)
+{
+    return vfs_file_poll(orig(f));
+}
+
+static struct waitq *fw_poll_queue(struct vfs_file *f)
+{
+    struct vfs_file *o = orig(f);
+    return o->ops->poll_queue ? o->ops->poll_queue(o) : NULL;
+}
+
 static void fw_release(struct vfs_file *f)
 {
     vfs_file_put(orig(f));
@@ -86,6 +98,8 @@ static const struct vfs_file_ops forward_ops = {
     .ioctl = fw_ioctl,
     .release = fw_release,
     .fsync = fw_fsync,
+    .poll = fw_poll,
+    .poll_queue = fw_poll_queue,
 };
 
 static int anon_open(struct vfs_inode *ino, struct vfs_file *f)
@@ -93,6 +107,8 @@ static int anon_open(struct vfs_inode *ino, struct vfs_file *f)
     struct vfs_file *o = ino->priv;
     if ((ino->mode & ABI_S_IFMT) == ABI_S_IFSOCK)
         return -ABI_ENXIO;
+    if (pipe_is_pipe(o))
+        return pipe_reopen(o, f);
     f->ops = &forward_ops;
     f->priv = vfs_file_get(o);
     f->positional = o->positional;

@@ -10,6 +10,16 @@ extern const struct synth_ent procfs_pid_dir;
 /* /proc/sys's entries (proc_sys.c). */
 extern const struct synth_ent procfs_sys_kids[];
 
+/* /proc/sysvipc, and the IPC limits of /proc/sys/kernel (proc_sysvipc.c). */
+extern const struct synth_ent procfs_sysvipc_kids[];
+int procfs_gen_shmmax(const struct synth_ctx *c, struct synth_buf *b);
+int procfs_gen_shmall(const struct synth_ctx *c, struct synth_buf *b);
+int procfs_gen_shmmni(const struct synth_ctx *c, struct synth_buf *b);
+int procfs_gen_sem(const struct synth_ctx *c, struct synth_buf *b);
+int procfs_gen_msgmax(const struct synth_ctx *c, struct synth_buf *b);
+int procfs_gen_msgmnb(const struct synth_ctx *c, struct synth_buf *b);
+int procfs_gen_msgmni(const struct synth_ctx *c, struct synth_buf *b);
+
 /* The system-wide files (proc_info.c). */
 int procfs_gen_meminfo(const struct synth_ctx *c, struct synth_buf *b);
 int procfs_gen_cpuinfo(const struct synth_ctx *c, struct synth_buf *b);

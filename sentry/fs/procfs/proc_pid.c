@@ -12,6 +12,7 @@
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "abi/signal.h"
+#include "sentry/fs/anon_inode.h"
 #include "sentry/fs/procfs/proc_internal.h"
 #include "sentry/fs/procfs/procfs.h"
 #include "sentry/kernel/kernel.h"
@@ -64,35 +65,35 @@ static int path_follow(struct vfs_path p, struct vfs_path *out)
 
 static int64_t exe_readlink(const struct synth_ctx *c, char *buf, size_t n)
 {
-    return path_link(c, c->task->exe, buf, n);
+    return path_link(c, c->task->tg->exe, buf, n);
 }
 
 static int exe_follow(const struct synth_ctx *c, struct vfs_mount *mnt, struct vfs_path *out)
 {
     (void)mnt;
-    return path_follow(c->task->exe, out);
+    return path_follow(c->task->tg->exe, out);
 }
 
 static int64_t cwd_readlink(const struct synth_ctx *c, char *buf, size_t n)
 {
-    return path_link(c, c->task->cwd, buf, n);
+    return path_link(c, c->task->fs->cwd, buf, n);
 }
 
 static int cwd_follow(const struct synth_ctx *c, struct vfs_mount *mnt, struct vfs_path *out)
 {
     (void)mnt;
-    return path_follow(c->task->cwd, out);
+    return path_follow(c->task->fs->cwd, out);
 }
 
 static int64_t root_readlink(const struct synth_ctx *c, char *buf, size_t n)
 {
-    return path_link(c, c->task->root, buf, n);
+    return path_link(c, c->task->fs->root, buf, n);
 }
 
 static int root_follow(const struct synth_ctx *c, struct vfs_mount *mnt, struct vfs_path *out)
 {
     (void)mnt;
-    return path_follow(c->task->root, out);
+    return path_follow(c->task->fs->root, out);
 }
 
 /* ---- fd/ and fdinfo/ ---- */
@@ -138,6 +139,12 @@ static void anon_name(struct vfs_file *f, char *out, size_t n)
         else
             snprintf(out, n, "/dev/char/%u:%u", maj, min);
         return;
+    case 0: /* anon_inodefs: eventfd, epoll */
+        if (anon_inode_kind(f)) {
+            snprintf(out, n, "anon_inode:[%s]", anon_inode_kind(f));
+            return;
+        }
+        /* fall through */
     default:
         /* A host regular file or directory: its host path is the host's
          * business; the inode number still tells two apart. */
@@ -370,7 +377,7 @@ static struct sig_sets sig_sets(const struct task *t)
 {
     struct sig_sets s = {0, 0};
     for (int sig = 1; sig <= ABI_NSIG; sig++) {
-        uint64_t h = t->sigactions[sig - 1].handler;
+        uint64_t h = t->sighand->actions[sig - 1].handler;
         if (h == ABI_SIG_IGN)
             s.ignored |= 1ULL << (sig - 1);
         else if (h != ABI_SIG_DFL)
@@ -392,14 +399,17 @@ static int gen_stat(const struct synth_ctx *c, struct synth_buf *b)
     struct sig_sets ss = sig_sets(t);
     int64_t start = t->start_ns - c->k->host.boot_mono_ns;
     uint64_t rsslim = t->rlimits[ABI_RLIMIT_RSS].rlim_cur;
-    /* Fields per proc(5): pgrp and session are the pid until process
-     * groups exist; times are not accounted yet (0). */
+    /* Fields per proc(5); times in clock ticks. */
+    const struct thread_group *g = t->tg;
     synth_printf(b,
-                 "%d (%s) R %d %d %d 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 %" PRIu64 " %" PRIu64
-                 " 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " 0 0 0 %" PRIu64 " %" PRIu64
-                 " %" PRIu64 " 0 0 0 17 0 0 0 0 0 0 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64
-                 " %" PRIu64 " 0\n",
-                 t->pid, t->comm, t->ppid, t->pid, t->pid, ticks(start), s.size, rsslim,
+                 "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64
+                 " %" PRIu64 " 20 0 %d 0 %" PRIu64 " %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " %" PRIu64
+                 " %" PRIu64 " 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64
+                 " 0 0 0 17 0 0 0 0 0 0 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " 0\n",
+                 t->pid, t->comm, g->stopped ? 'T' : 'R', task_ppid(t), g->pgid, g->sid,
+                 ticks((int64_t)(t->utime_ns + g->utime_ns)),
+                 ticks((int64_t)(t->stime_ns + g->stime_ns)), ticks((int64_t)g->cutime_ns),
+                 ticks((int64_t)g->cstime_ns), g->nthreads, ticks(start), s.size, rsslim,
                  s.code_start, s.code_end, t->arg_start, t->sigmask, ss.ignored, ss.caught,
                  t->arg_start, t->arg_end, t->env_start, t->env_end);
     return 0;
@@ -412,16 +422,17 @@ static int gen_status(const struct synth_ctx *c, struct synth_buf *b)
     struct vm_sums s;
     vm_sums(c, &s, NULL);
     struct sig_sets ss = sig_sets(t);
-    synth_printf(b, "Name:\t%s\nUmask:\t%04o\nState:\tR (running)\n", t->comm, t->umask);
-    synth_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->pid,
-                 t->ppid);
+    synth_printf(b, "Name:\t%s\nUmask:\t%04o\nState:\t%s\n", t->comm, t->fs->umask,
+                 t->tg->stopped ? "T (stopped)" : "R (running)");
+    synth_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->tid,
+                 task_ppid(t));
     synth_printf(b, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", cr->uid, cr->euid, cr->suid,
                  cr->fsuid, cr->gid, cr->egid, cr->sgid, cr->fsgid);
     synth_printf(b, "FDSize:\t64\nGroups:\t");
     for (uint32_t i = 0; i < cr->ngroups; i++)
         synth_printf(b, "%u ", cr->groups[i]);
-    synth_printf(b, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", t->pid, t->pid, t->pid,
-                 t->pid);
+    synth_printf(b, "\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", t->pid, t->tid,
+                 t->tg->pgid, t->tg->sid);
     const struct {
         const char *name;
         uint64_t bytes;
@@ -433,19 +444,17 @@ static int gen_status(const struct synth_ctx *c, struct synth_buf *b)
     for (size_t i = 0; i < sizeof(vm) / sizeof(vm[0]); i++)
         synth_printf(b, "%s:\t%8" PRIu64 " kB\n", vm[i].name, vm[i].bytes / 1024);
     synth_printf(b, "HugetlbPages:\t%8d kB\nCoreDumping:\t0\nTHP_enabled:\t1\n", 0);
-    synth_printf(b, "Threads:\t1\nSigQ:\t0/%" PRIu64 "\n",
+    synth_printf(b, "Threads:\t%d\nSigQ:\t0/%" PRIu64 "\n", t->tg->nthreads,
                  t->rlimits[ABI_RLIMIT_SIGPENDING].rlim_cur);
     synth_printf(b,
                  "SigPnd:\t%016" PRIx64 "\nShdPnd:\t%016" PRIx64 "\nSigBlk:\t%016" PRIx64
                  "\nSigIgn:\t%016" PRIx64 "\nSigCgt:\t%016" PRIx64 "\n",
                  (uint64_t)0, (uint64_t)0, t->sigmask, ss.ignored, ss.caught);
-    /* The capability model comes later: the sandbox's root holds all of
-     * them (up to cap_last_cap 40), everyone else none. */
-    uint64_t all = (1ULL << 41) - 1, mine = cr->euid == 0 ? all : 0;
     synth_printf(b,
                  "CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\nCapEff:\t%016" PRIx64
                  "\nCapBnd:\t%016" PRIx64 "\nCapAmb:\t%016" PRIx64 "\n",
-                 (uint64_t)0, mine, mine, all, (uint64_t)0);
+                 cr->cap_inheritable, cr->cap_permitted, cr->cap_effective, cr->cap_bounding,
+                 cr->cap_ambient);
     synth_printf(b, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n"
                     "Speculation_Store_Bypass:\tthread vulnerable\n"
                     "SpeculationIndirectBranch:\tconditional enabled\n");
@@ -606,20 +615,38 @@ static int gen_mountinfo(const struct synth_ctx *c, struct synth_buf *b)
 
 static const struct synth_ent tid_dir;
 
+/* task/: one directory per live thread of the process, in tid order. */
 static int task_list(const struct synth_ctx *c, synth_emit_fn emit, void *arg)
 {
-    char name[16];
-    snprintf(name, sizeof(name), "%d", c->task->tid);
-    return emit(arg, name, (struct synth_node){&tid_dir, c->node.pid, c->task->tid});
+    int last = 0;
+    for (;;) {
+        /* The next tid above last: the thread list is unordered. */
+        int next = 0;
+        for (const struct task *t = c->task->tg->threads; t; t = t->tg_next)
+            if (!t->exited && t->tid > last && (next == 0 || t->tid < next))
+                next = t->tid;
+        if (!next)
+            return 0;
+        char name[16];
+        snprintf(name, sizeof(name), "%d", next);
+        int r = emit(arg, name, (struct synth_node){&tid_dir, c->node.pid, next});
+        if (r)
+            return r;
+        last = next;
+    }
 }
 
 static int task_lookup(const struct synth_ctx *c, const char *name, struct synth_node *out)
 {
     int tid;
-    if (!synth_parse_uint(name, &tid) || tid != c->task->tid)
+    if (!synth_parse_uint(name, &tid))
         return -ABI_ENOENT;
-    *out = (struct synth_node){&tid_dir, c->node.pid, tid};
-    return 0;
+    for (const struct task *t = c->task->tg->threads; t; t = t->tg_next)
+        if (!t->exited && t->tid == tid) {
+            *out = (struct synth_node){&tid_dir, c->node.pid, tid};
+            return 0;
+        }
+    return -ABI_ENOENT;
 }
 
 /* Linux's comm_write: the first 15 bytes written become the name, a

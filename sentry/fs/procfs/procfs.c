@@ -68,6 +68,7 @@ static const struct synth_ent root_kids[] = {
     {.name = "self", .type = SYNTH_LINK, .perm = 0777, .readlink = self_readlink},
     SYNTH_RO_FILE("stat", procfs_gen_stat),
     {.name = "sys", .type = SYNTH_DIR, .perm = 0555, .kids = procfs_sys_kids},
+    {.name = "sysvipc", .type = SYNTH_DIR, .perm = 0555, .kids = procfs_sysvipc_kids},
     {.name = "thread-self", .type = SYNTH_LINK, .perm = 0777, .readlink = thread_self_readlink},
     SYNTH_RO_FILE("uptime", procfs_gen_uptime),
     SYNTH_RO_FILE("version", procfs_gen_version),

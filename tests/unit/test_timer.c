@@ -1,0 +1,114 @@
+/* The timer service (sentry/kernel/timer.c): one-shot and periodic expiry
+ * on the monotonic and realtime clocks, the period count a late firing
+ * reports, re-arming, disarming, and timer_left. Fire callbacks run on the
+ * service thread under the kernel lock; the test takes the same lock to
+ * look at what they recorded. */
+#include <criterion/criterion.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sentry/kernel/sched.h"
+#include "sentry/kernel/timer.h"
+
+#define MS 1000000LL
+
+struct record {
+    int fired;
+    uint64_t periods;
+};
+
+static void on_fire(struct ktimer *kt, uint64_t periods)
+{
+    struct record *r = kt->arg;
+    r->fired++;
+    r->periods += periods;
+}
+
+static struct record snapshot(const struct record *r)
+{
+    kernel_lock();
+    struct record copy = *r;
+    kernel_unlock();
+    return copy;
+}
+
+static void nap_ms(int ms)
+{
+    usleep((useconds_t)ms * 1000);
+}
+
+Test(timer, one_shot_fires_once_and_disarms)
+{
+    struct record r = {0};
+    struct ktimer kt;
+    kernel_lock();
+    timer_init(&kt, CLOCK_MONOTONIC, NULL, on_fire, &r);
+    timer_arm(&kt, timer_clock_now(&kt) + 20 * MS, 0);
+    int64_t left = timer_left(&kt);
+    kernel_unlock();
+    cr_assert(left > 0 && left <= 20 * MS, "time left within the request");
+    nap_ms(5);
+    cr_assert_eq(snapshot(&r).fired, 0, "not before its time");
+    nap_ms(60);
+    struct record s = snapshot(&r);
+    cr_assert_eq(s.fired, 1);
+    cr_assert_eq(s.periods, 1);
+    kernel_lock();
+    cr_assert(!kt.armed, "a one-shot disarms itself");
+    cr_assert_eq(timer_left(&kt), 0);
+    kernel_unlock();
+}
+
+Test(timer, periodic_counts_every_period)
+{
+    struct record r = {0};
+    struct ktimer kt;
+    kernel_lock();
+    timer_init(&kt, CLOCK_MONOTONIC, NULL, on_fire, &r);
+    timer_arm(&kt, timer_clock_now(&kt) + 5 * MS, 5 * MS);
+    kernel_unlock();
+    nap_ms(60);
+    kernel_lock();
+    timer_disarm(&kt);
+    struct record s = r;
+    kernel_unlock();
+    cr_assert(s.periods >= 9 && s.periods <= 13, "periods %llu over 60 ms of 5 ms",
+              (unsigned long long)s.periods);
+    nap_ms(20);
+    cr_assert_eq(snapshot(&r).periods, s.periods, "nothing after disarming");
+}
+
+Test(timer, late_firing_reports_missed_periods)
+{
+    struct record r = {0};
+    struct ktimer kt;
+    /* Holding the kernel lock keeps the service from firing: when it gets
+     * the lock, many periods have gone by at once. */
+    kernel_lock();
+    timer_init(&kt, CLOCK_MONOTONIC, NULL, on_fire, &r);
+    timer_arm(&kt, timer_clock_now(&kt) + 1 * MS, 1 * MS);
+    nap_ms(30);
+    kernel_unlock();
+    nap_ms(5);
+    kernel_lock();
+    timer_disarm(&kt);
+    struct record s = r;
+    kernel_unlock();
+    cr_assert(s.fired < (int)s.periods, "fewer firings (%d) than periods (%llu)", s.fired,
+              (unsigned long long)s.periods);
+    cr_assert(s.periods >= 28, "every period counted (%llu)", (unsigned long long)s.periods);
+}
+
+Test(timer, realtime_and_rearm)
+{
+    struct record r = {0};
+    struct ktimer kt;
+    kernel_lock();
+    timer_init(&kt, CLOCK_REALTIME, NULL, on_fire, &r);
+    timer_arm(&kt, timer_clock_now(&kt) + 10 * 1000 * MS, 0);
+    /* Moving it closer must wake the service, which sleeps for the old time. */
+    timer_arm(&kt, timer_clock_now(&kt) + 10 * MS, 0);
+    kernel_unlock();
+    nap_ms(80);
+    cr_assert_eq(snapshot(&r).fired, 1, "the re-armed time counts");
+}
