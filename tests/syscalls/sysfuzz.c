@@ -130,6 +130,42 @@ static const long calls[] = {
     SYS_fchmodat,
     SYS_fchownat,
     SYS_chroot,
+    /* Processes, IPC and friends, made non-blocking below where they could
+     * wait forever. */
+    SYS_pipe2,
+    SYS_socketpair,
+    SYS_eventfd2,
+    SYS_epoll_create1,
+    SYS_epoll_ctl,
+    SYS_epoll_wait,
+    SYS_poll,
+    SYS_signalfd4,
+    SYS_timerfd_create,
+    SYS_timerfd_settime,
+    SYS_timerfd_gettime,
+    SYS_pidfd_open,
+    SYS_shmget,
+    SYS_shmat,
+    SYS_shmdt,
+    SYS_shmctl,
+    SYS_semget,
+    SYS_semctl,
+    SYS_msgget,
+    SYS_msgctl,
+    SYS_setpgid,
+    SYS_getpgid,
+    SYS_setsid,
+    SYS_getsid,
+    SYS_sigaltstack,
+    SYS_rt_sigpending,
+    SYS_prctl,
+    SYS_getpriority,
+    SYS_setpriority,
+    SYS_times,
+    SYS_getrusage,
+    SYS_capget,
+    SYS_capset,
+    SYS_sched_setaffinity,
     /* and some it does not: ENOSYS paths */
     SYS_socket,
     SYS_clone,
@@ -282,6 +318,20 @@ int main(int argc, char **argv)
             a[0] += 3;
         if ((nr == SYS_dup2 || nr == SYS_dup3) && a[1] < 3)
             a[1] += 3;
+        /* Nothing may wait forever: new pipes, sockets and event files are
+         * non-blocking and stay so, and waits do not wait. */
+        if (nr == SYS_pipe2 || nr == SYS_eventfd2 || nr == SYS_signalfd4 ||
+            nr == SYS_timerfd_create)
+            a[nr == SYS_pipe2 || nr == SYS_eventfd2 ? 1 : nr == SYS_signalfd4 ? 3 : 1] |=
+                O_NONBLOCK;
+        if (nr == SYS_socketpair)
+            a[1] |= O_NONBLOCK; /* SOCK_NONBLOCK */
+        if (nr == SYS_fcntl && a[1] == F_SETFL)
+            a[2] |= O_NONBLOCK;
+        if (nr == SYS_ioctl && a[1] == 0x5421) /* FIONBIO */
+            a[1] = 0x541B;                     /* FIONREAD */
+        if (nr == SYS_epoll_wait || nr == SYS_poll)
+            a[nr == SYS_poll ? 2 : 3] = 0;
         /* A garbage FS base ends the run at the next TLS access. */
         if (nr == SYS_arch_prctl && a[0] == 0x1002)
             a[0] = 0x1003;
