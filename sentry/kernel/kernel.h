@@ -276,10 +276,11 @@ void kernel_report_enosys(struct kernel *k, long nr);
 /* printf to the debug log (stderr unless --debug-log). */
 void kernel_log(struct kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The most tasks (threads) a sandbox runs at once; clone answers EAGAIN
- * beyond it, as Linux's threads-max. Each costs the host a Sentry thread
- * and a stub thread, so a fork bomb stops here rather than at the host's
- * limits. */
+/* The most tasks (threads) a sandbox runs at once, and the most processes
+ * it holds, zombies included; clone answers EAGAIN beyond them, as Linux's
+ * threads-max and pid_max. Each task costs the host a Sentry thread and a
+ * stub thread, so a fork bomb stops here rather than at the host's limits,
+ * and pids never run out (the pid allocator scans). */
 #define KERNEL_TASKS_MAX 4096
 
 /* ---- the kernel's tasks (process.c) ----
@@ -287,6 +288,8 @@ void kernel_log(struct kernel *k, const char *fmt, ...) __attribute__((format(pr
  * millions, so lookups scan. */
 /* The thread group whose pid is pid, not yet a zombie; NULL if none. */
 struct thread_group *kernel_tg_lookup(struct kernel *k, int pid);
+/* The same, zombies included (kill, getpgid and getsid still find them). */
+struct thread_group *kernel_tg_lookup_any(struct kernel *k, int pid);
 /* A live thread of the group pid (its leader while it runs), for code that
  * wants a task: /proc/PID, prlimit. NULL if none. */
 struct task *kernel_task_lookup(struct kernel *k, int pid);

@@ -54,6 +54,14 @@ struct thread_group *kernel_tg_lookup(struct kernel *k, int pid)
     return NULL;
 }
 
+struct thread_group *kernel_tg_lookup_any(struct kernel *k, int pid)
+{
+    for (struct thread_group *g = k->groups; g; g = g->all_next)
+        if (g->pid == pid && !g->reaped)
+            return g;
+    return NULL;
+}
+
 struct task *kernel_task_lookup(struct kernel *k, int pid)
 {
     struct thread_group *g = kernel_tg_lookup(k, pid);

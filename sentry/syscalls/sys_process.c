@@ -347,7 +347,7 @@ int64_t sys_setpgid(struct task *t, const uint64_t a[6])
 int64_t sys_getpgid(struct task *t, const uint64_t a[6])
 {
     int32_t pid = (int32_t)a[0];
-    struct thread_group *g = pid == 0 ? t->tg : kernel_tg_lookup(t->k, pid);
+    struct thread_group *g = pid == 0 ? t->tg : kernel_tg_lookup_any(t->k, pid);
     return g ? g->pgid : -ABI_ESRCH;
 }
 
@@ -366,7 +366,7 @@ int64_t sys_setsid(struct task *t, const uint64_t a[6])
 int64_t sys_getsid(struct task *t, const uint64_t a[6])
 {
     int32_t pid = (int32_t)a[0];
-    struct thread_group *g = pid == 0 ? t->tg : kernel_tg_lookup(t->k, pid);
+    struct thread_group *g = pid == 0 ? t->tg : kernel_tg_lookup_any(t->k, pid);
     return g ? g->sid : -ABI_ESRCH;
 }
 

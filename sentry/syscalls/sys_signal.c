@@ -195,7 +195,7 @@ int64_t sys_kill(struct task *t, const uint64_t a[6])
     struct abi_siginfo info;
     user_info(t, &info, (int)sig, ABI_SI_USER);
     if (pid > 0)
-        return send_to_tg(t, kernel_tg_lookup(t->k, pid), &info, (int)sig);
+        return send_to_tg(t, kernel_tg_lookup_any(t->k, pid), &info, (int)sig);
     if (pid == 0)
         return send_many(t, t->tg->pgid, false, &info, (int)sig);
     if (pid == -1)
@@ -263,7 +263,7 @@ int64_t sys_rt_sigqueueinfo(struct task *t, const uint64_t a[6])
     int64_t err = queued_info(t, a[2], (int)sig, pid == t->pid, &info);
     if (err)
         return err;
-    return send_to_tg(t, kernel_tg_lookup(t->k, pid), &info, (int)sig);
+    return send_to_tg(t, kernel_tg_lookup_any(t->k, pid), &info, (int)sig);
 }
 
 int64_t sys_rt_tgsigqueueinfo(struct task *t, const uint64_t a[6])

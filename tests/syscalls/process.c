@@ -81,6 +81,9 @@ static void test_wnohang_and_waitid(void)
     is_int(e(waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT)), 0, "waitid WNOWAIT");
     ok(si.si_pid == p && si.si_code == CLD_EXITED && si.si_status == 3 && si.si_signo == SIGCHLD,
        "siginfo: pid, CLD_EXITED, status 3");
+    is_int(e(kill(p, 0)), 0, "kill(zombie, 0): it still exists");
+    is_int(e(kill(p, SIGUSR1)), 0, "a signal to a zombie is accepted (and dropped)");
+    is_int(getpgid(p), getpgrp(), "getpgid of a zombie");
     memset(&si, 0, sizeof(si));
     is_int(e(waitid(P_ALL, 0, &si, WEXITED)), 0, "the zombie is still there after WNOWAIT");
     is_int(si.si_pid, p, "same child");
