@@ -81,19 +81,32 @@ static void reset_signals(struct task *t)
     t->altstack = (struct abi_stack){.ss_flags = ABI_SS_DISABLE};
 }
 
+/* The stub process the old address space ran in, emptied for the new
+ * program: one injected munmap instead of forking a new stub. */
+static int empty_stub(struct task *t)
+{
+    uint64_t top = platform_max_addr(t->k->platform);
+    return platform_as_unmap(t->as, 0, top);
+}
+
 int kernel_execve(struct task *t, const char *path, const char *const *argv,
                   const char *const *envp)
 {
     struct kernel *k = t->k;
+    /* An address space nobody else uses (no thread, no vfork parent) keeps
+     * its stub: the program is loaded into a new mm with no stub, which
+     * touches no stub at all, and the stub is emptied only once the load
+     * worked. A shared one (vfork, threads) needs a stub of its own. */
+    bool reuse = t->vm->refs == 1 && t->tg->nthreads == 1;
     struct task_vm *vm = calloc(1, sizeof(*vm));
     if (!vm)
         return -ABI_ENOMEM;
     vm->refs = 1;
-    int err = platform_as_create(k->platform, &vm->as);
+    int err = reuse ? 0 : platform_as_create(k->platform, &vm->as);
     if (!err)
         err = mm_create(k->memfile, k->platform, vm->as, &vm->mm);
     struct platform_ctx *ctx = NULL;
-    if (!err)
+    if (!err && !reuse)
         err = platform_ctx_create(vm->as, &ctx);
     if (err) {
         if (vm->mm)
@@ -114,7 +127,8 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
     struct platform_ctx *old_ctx = t->ctx;
     t->mm = vm->mm;
     t->as = vm->as;
-    t->ctx = ctx;
+    if (!reuse)
+        t->ctx = ctx;
     struct loader_result lr;
     const char *why = NULL;
     err = kernel_exec_load(t, path, argv, envp, &lr, &why);
@@ -122,7 +136,8 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
         t->mm = old_mm;
         t->as = old_as;
         t->ctx = old_ctx;
-        platform_ctx_destroy(ctx);
+        if (ctx)
+            platform_ctx_destroy(ctx);
         task_vm_put(vm);
         if (why && k->debug)
             kernel_log(k, "moat: execve %s: %s\n", path, why);
@@ -132,6 +147,7 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
     /* The point of no return. */
     struct task_vm *old_vm = t->vm;
     t->mm = old_mm; /* for the clear_child_tid write below */
+    t->as = old_as;
     de_thread(t);
     if (t->clear_child_tid && old_vm->refs > 1) {
         uint32_t zero = 0;
@@ -140,9 +156,32 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
     }
     t->clear_child_tid = 0;
     t->robust_list = 0;
+    if (reuse && empty_stub(t) == 0) {
+        /* The old mm lets go of memory the emptied stub no longer maps. */
+        vm->as = old_vm->as;
+        old_vm->as = NULL;
+        mm_set_as(vm->mm, vm->as);
+    } else if (reuse) {
+        /* The stub could not be emptied: it is marked broken and never
+         * runs again; the program gets a fresh one. */
+        int e2 = platform_as_create(k->platform, &vm->as);
+        if (!e2)
+            e2 = platform_ctx_create(vm->as, &ctx);
+        if (e2) {
+            kernel_log(k, "moat: execve: no address space for the new program: killing it\n");
+            task_vm_put(vm);
+            task_exit_group(t, kernel_wstatus_signal(ABI_SIGKILL, false));
+            return 0;
+        }
+        mm_set_as(vm->mm, vm->as);
+    }
     t->mm = vm->mm;
+    t->as = vm->as;
     t->vm = vm;
-    platform_ctx_destroy(old_ctx);
+    if (ctx) {
+        platform_ctx_destroy(old_ctx);
+        t->ctx = ctx;
+    }
     task_vm_put(old_vm);
     task_vfork_release(t);
 

@@ -88,6 +88,14 @@ static void test_wnohang_and_waitid(void)
     is_int(e(waitid(P_ALL, 0, &si, WEXITED)), 0, "the zombie is still there after WNOWAIT");
     is_int(si.si_pid, p, "same child");
     is_int(e(waitid(P_ALL, 0, &si, 0)), -EINVAL, "waitid without WEXITED etc: EINVAL");
+
+    /* si_uid is the child's real uid, also once every thread has ended. */
+    p = fork();
+    if (p == 0)
+        _exit(setuid(1234) == 0 ? 0 : 1);
+    memset(&si, 0, sizeof(si));
+    is_int(e(waitid(P_PID, (id_t)p, &si, WEXITED)), 0, "waitid of a child that set its uid");
+    ok(si.si_status == 0 && si.si_uid == 1234, "si_uid is the child's uid (%u)", si.si_uid);
 }
 
 static void test_stop_continue(void)
@@ -264,6 +272,32 @@ static void test_exec(void)
     }
     waitpid(p, &st, 0);
     ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "execve of a missing file: ENOENT, caller goes on");
+
+    /* A file that fails only once loading has begun (an ELF header with
+     * nothing valid behind it): the caller keeps its memory and goes on. */
+    char dir[] = "/tmp/moat-proc-XXXXXX";
+    if (!mkdtemp(dir)) {
+        ok(0, "mkdtemp");
+        return;
+    }
+    char bad[64];
+    snprintf(bad, sizeof(bad), "%s/bad", dir);
+    int bfd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    static const unsigned char junk[128] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, [16] = 2, [18] = 62};
+    ok(bfd >= 0 && write(bfd, junk, sizeof(junk)) == (ssize_t)sizeof(junk), "a broken ELF file");
+    close(bfd);
+    p = fork();
+    if (p == 0) {
+        static volatile int canary = 1234;
+        char *argv[] = {bad, NULL};
+        execve(bad, argv, NULL);
+        int e1 = errno;
+        _exit(e1 == ENOEXEC && canary == 1234 ? 0 : 1);
+    }
+    waitpid(p, &st, 0);
+    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a broken ELF: ENOEXEC, the caller's memory intact");
+    unlink(bad);
+    rmdir(dir);
 }
 
 /* The program run by test_exec. */
