@@ -146,6 +146,17 @@ static void test_thread_signals(void)
     while (!atomic_load(&target_ready))
         usleep(1000);
     int tid = atomic_load(&target_ready);
+    /* /proc/self/task lists the thread, and its status names it. */
+    char path[64], buf[4096];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    char want[32];
+    snprintf(want, sizeof(want), "\nPid:\t%d\n", tid);
+    ok(strstr(buf, want) != NULL, "/proc/self/task/%d/status names the thread", tid);
     usr1_tid = 0;
     is_int(e(syscall(SYS_tgkill, getpid(), tid, SIGUSR1)), 0, "tgkill to the other thread");
     for (int i = 0; i < 2000 && !usr1_tid; i++)

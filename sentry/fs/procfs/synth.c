@@ -102,6 +102,12 @@ static int ctx_for(struct synth_fs *fs, struct synth_node node, struct synth_ctx
         c->task = kernel_task_lookup(fs->k, node.pid);
         if (!c->task)
             return -ABI_ENOENT;
+        /* Under task/TID the index is the thread's tid: its files are that
+         * thread's (an fd number that happens to be a tid names a thread
+         * sharing the fd table, which changes nothing for fd entries). */
+        for (struct task *t = c->task->tg->threads; node.idx > 0 && t; t = t->tg_next)
+            if (t->tid == node.idx && !t->exited)
+                c->task = t;
     }
     if (node.ent->valid && !node.ent->valid(c))
         return -ABI_ENOENT;
