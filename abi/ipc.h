@@ -144,4 +144,26 @@ struct abi_msginfo {
 };
 _Static_assert(sizeof(struct abi_msginfo) == 32, "msginfo");
 
+/* ---- POSIX message queues (mq_overview(7)) ---- */
+#define ABI_MQ_PRIO_MAX 32768 /* priorities are 0 .. MQ_PRIO_MAX - 1 */
+/* /proc/sys/fs/mqueue: the defaults a queue gets without attr, the limits
+ * for callers without CAP_SYS_RESOURCE, and the hard ceilings for those
+ * with it. */
+#define ABI_MQ_MSG_DEFAULT     10
+#define ABI_MQ_MSGSIZE_DEFAULT 8192
+#define ABI_MQ_MSG_MAX         10
+#define ABI_MQ_MSGSIZE_MAX     8192
+#define ABI_MQ_QUEUES_MAX      256
+#define ABI_MQ_HARD_MSGMAX     65536
+#define ABI_MQ_HARD_MSGSIZEMAX (16 * 1024 * 1024)
+
+struct abi_mq_attr {
+    int64_t mq_flags; /* only O_NONBLOCK */
+    int64_t mq_maxmsg;
+    int64_t mq_msgsize;
+    int64_t mq_curmsgs;
+    int64_t reserved[4];
+};
+_Static_assert(sizeof(struct abi_mq_attr) == 64, "mq_attr");
+
 #endif

@@ -149,6 +149,16 @@ int64_t kernel_clone(struct task *t, const struct kernel_clone_args *a)
      * whole has a ceiling, as Linux's threads-max. */
     if (k->ntasks >= KERNEL_TASKS_MAX)
         return -ABI_EAGAIN;
+    /* Processes, zombies included, have the same ceiling: a zombie keeps
+     * its pid, and with every pid taken each fork would scan the whole pid
+     * space under the kernel lock before failing. */
+    if (!(f & ABI_CLONE_THREAD)) {
+        int groups = 0;
+        for (struct thread_group *g = k->groups; g; g = g->all_next)
+            groups++;
+        if (groups >= KERNEL_TASKS_MAX)
+            return -ABI_EAGAIN;
+    }
     if (!(f & ABI_CLONE_THREAD) && over_nproc(t))
         return -ABI_EAGAIN;
     struct task *c = task_new(k);

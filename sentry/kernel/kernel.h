@@ -164,8 +164,9 @@ struct thread_group {
      * ends; the status is the process's. */
     bool group_exiting;
     int group_exit_status;
-    bool zombie;     /* every thread has ended: waiting to be reaped */
-    int exit_status; /* wait status word, once zombie */
+    bool zombie;       /* every thread has ended: waiting to be reaped */
+    int exit_status;   /* wait status word, once zombie */
+    uint32_t exit_uid; /* its last thread's real uid: waitid's and SIGCHLD's si_uid */
     /* Job control: stopped by a stop signal, and the events a waiting
      * parent has not yet collected (WUNTRACED, WCONTINUED). */
     bool stopped;
@@ -212,6 +213,9 @@ struct task {
      * the signal that ended the wait has been delivered. */
     abi_sigset_t saved_sigmask;
     bool restore_sigmask;
+    /* rt_sigtimedwait: the mask before it opened the awaited signals, which
+     * still count as blocked for whether a signal is ignored. */
+    abi_sigset_t real_blocked;
     struct abi_stack altstack;
     struct sigpending pending; /* sent to this thread (tkill, faults) */
     /* A syscall's -ERESTART* result, waiting for the delivery step to turn

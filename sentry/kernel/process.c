@@ -443,6 +443,7 @@ void task_finish(struct task *t)
     sigpending_clear(&t->pending);
     g->utime_ns += t->utime_ns;
     g->stime_ns += t->stime_ns;
+    g->exit_uid = t->creds.uid;
     unlink_task(t);
     if (g->leader == t)
         g->leader = NULL;
@@ -491,7 +492,7 @@ static void fill_info(struct abi_siginfo *info, const struct thread_group *c, in
     info->si_code = code;
     info->u.sigchld.pid = c->pid;
     const struct task *ct = c->leader ? c->leader : c->threads;
-    info->u.sigchld.uid = ct ? ct->creds.uid : 0;
+    info->u.sigchld.uid = ct ? ct->creds.uid : c->exit_uid;
     info->u.sigchld.status = st;
 }
 

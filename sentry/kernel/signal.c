@@ -229,10 +229,11 @@ static int send_common(struct thread_group *g, struct task *target, const struct
         return 0;
     /* A blocked signal is never ignored: the guest may install a handler
      * before unblocking it (and sigwait may take it). */
-    bool blocked = target ? (target->sigmask & ABI_SIGMASK(sig)) != 0 : true;
+    bool blocked =
+        target ? ((target->sigmask | target->real_blocked) & ABI_SIGMASK(sig)) != 0 : true;
     if (!target)
         for (struct task *t = g->threads; t; t = t->tg_next)
-            if (!(t->sigmask & ABI_SIGMASK(sig)))
+            if (!((t->sigmask | t->real_blocked) & ABI_SIGMASK(sig)))
                 blocked = false;
     if (sig == ABI_SIGKILL || sig == ABI_SIGSTOP)
         blocked = false;
@@ -325,7 +326,7 @@ void signal_notify_parent(struct thread_group *c, int code, int status)
     info.si_code = code;
     info.u.sigchld.pid = c->pid;
     const struct task *ct = any_thread(c);
-    info.u.sigchld.uid = ct ? ct->creds.uid : 0;
+    info.u.sigchld.uid = ct ? ct->creds.uid : c->exit_uid;
     info.u.sigchld.status = status;
     info.u.sigchld.utime = (int64_t)(c->utime_ns / 10000000);
     info.u.sigchld.stime = (int64_t)(c->stime_ns / 10000000);

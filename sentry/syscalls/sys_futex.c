@@ -165,7 +165,8 @@ int64_t sys_futex(struct task *t, const uint64_t a[6])
         int err = futex_key_for(t, uaddr, shared, &key);
         if (err)
             return err;
-        return futex_wake_key(&key, (int)(val > INT32_MAX ? INT32_MAX : val), bitset);
+        /* Linux wakes at least one: a count of 0 or less counts as 1. */
+        return futex_wake_key(&key, (int32_t)val <= 0 ? 1 : (int)val, bitset);
     }
     case ABI_FUTEX_REQUEUE:
     case ABI_FUTEX_CMP_REQUEUE: {

@@ -236,6 +236,10 @@ static int64_t do_vector(struct task *t, uint64_t fd, uint64_t iov, uint64_t cnt
     struct vfs_file *f = file_for(t, fd);
     if (!f || !(write ? vfs_file_writable(f) : vfs_file_readable(f)))
         return -ABI_EBADF;
+    /* A file with no read (write) at all, a pidfd or an epoll: EINVAL, as
+     * read(2) answers, before the vector is even looked at. */
+    if (write ? !f->ops->write : !f->ops->read)
+        return -ABI_EINVAL;
     static _Thread_local struct abi_iovec vec[UIO_MAXIOV];
     int64_t total = load_iov(t, iov, cnt, vec);
     if (total < 0)

@@ -379,10 +379,7 @@ int64_t sys_pidfd_open(struct task *t, const uint64_t a[6])
         return -ABI_EINVAL;
     /* A zombie keeps its pid until reaped, and a pidfd of it reads as
      * exited; a tid that is no process's pid is EINVAL, as Linux. */
-    struct thread_group *g = NULL;
-    for (struct thread_group *o = t->k->groups; o && !g; o = o->all_next)
-        if (o->pid == pid && !o->reaped)
-            g = o;
+    struct thread_group *g = kernel_tg_lookup_any(t->k, pid);
     if (!g)
         return kernel_tid_lookup(t->k, pid) ? -ABI_EINVAL : -ABI_ESRCH;
     return kernel_pidfd_install(t, g, (uint32_t)a[1]);

@@ -320,11 +320,13 @@ int64_t sys_rt_sigtimedwait(struct task *t, const uint64_t a[6])
         /* The awaited signals count as deliverable while we sleep, so
          * their arrival ends the sleep. */
         abi_sigset_t saved = t->sigmask;
+        t->real_blocked = saved;
         t->sigmask &= ~set;
         int r = 0;
         while (r == 0 && !(signal_pending_set(t) & set))
             r = task_sleep(t, dlp);
         t->sigmask = saved;
+        t->real_blocked = 0;
         sig = signal_dequeue(t, set, &info);
         if (!sig)
             return r == -ABI_ETIMEDOUT ? -ABI_EAGAIN : -ABI_EINTR;
@@ -355,7 +357,8 @@ int64_t sys_pidfd_send_signal(struct task *t, const uint64_t a[6])
     struct thread_group *g = kernel_pidfd_tg(f);
     if (!g)
         return -ABI_EBADF;
-    if (g->reaped || g->zombie)
+    /* A zombie still takes (and drops) signals; only a reaped one is gone. */
+    if (g->reaped)
         return -ABI_ESRCH;
     struct abi_siginfo info;
     if (a[2]) {

@@ -273,6 +273,14 @@ SYS(msgsnd);
 SYS(msgrcv);
 SYS(msgctl);
 
+/* sys_mqueue.c */
+SYS(mq_open);
+SYS(mq_unlink);
+SYS(mq_timedsend);
+SYS(mq_timedreceive);
+SYS(mq_notify);
+SYS(mq_getsetattr);
+
 /* sys_socket.c */
 SYS(socket);
 SYS(socketpair);

@@ -228,6 +228,13 @@ static const sys_handler table[ABI_SYSCALL_TABLE_SIZE] = {
     E(msgsnd),
     E(msgrcv),
     E(msgctl),
+    /* sys_mqueue.c */
+    E(mq_open),
+    E(mq_unlink),
+    E(mq_timedsend),
+    E(mq_timedreceive),
+    E(mq_notify),
+    E(mq_getsetattr),
     /* sys_socket.c */
     E(socket),
     E(socketpair),

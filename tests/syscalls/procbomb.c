@@ -3,6 +3,7 @@
  *
  *   procbomb threads   threads until pthread_create fails: "threads N err E"
  *   procbomb forks     processes until fork fails: "forks N err E"
+ *   procbomb zombies   children that exit, unreaped, until fork fails
  *   procbomb orphans   children fork without pause while init exits 7 */
 #include <errno.h>
 #include <pthread.h>
@@ -79,6 +80,31 @@ static int forks(void)
     return 0;
 }
 
+static int zombies(void)
+{
+    int n = 0, err = 0;
+    while (n < MAX) {
+        pid_t c = fork();
+        if (c == 0)
+            _exit(0);
+        if (c < 0) {
+            err = errno;
+            break;
+        }
+        n++;
+    }
+    printf("zombies %d err %s\n", n, strerror(err));
+    int reaped = 0, st;
+    while (waitpid(-1, &st, 0) > 0)
+        reaped++;
+    pid_t c = fork();
+    if (c == 0)
+        _exit(3);
+    int again = c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 3;
+    printf("reaped %d, fork again %s\n", reaped, again ? "works" : "fails");
+    return 0;
+}
+
 static int orphans(void)
 {
     for (int i = 0; i < 4; i++) {
@@ -104,6 +130,8 @@ int main(int argc, char **argv)
         return forks();
     if (argc > 1 && strcmp(argv[1], "orphans") == 0)
         return orphans();
-    fprintf(stderr, "usage: procbomb threads|forks|orphans\n");
+    if (argc > 1 && strcmp(argv[1], "zombies") == 0)
+        return zombies();
+    fprintf(stderr, "usage: procbomb threads|forks|zombies|orphans\n");
     return 2;
 }

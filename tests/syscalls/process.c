@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -452,11 +453,19 @@ static void test_pidfd(void)
     int fd = (int)e(syscall(SYS_pidfd_open, p, 0));
     ok(fd >= 0, "pidfd_open (%d)", fd);
     ok(fcntl(fd, F_GETFD) & FD_CLOEXEC, "pidfds are close-on-exec");
+    {
+        char b[8];
+        struct iovec v = {b, sizeof(b)};
+        is_int(e(readv(fd, &v, 1)), -EINVAL, "readv of a pidfd: EINVAL");
+        is_int(e(writev(fd, &v, 1)), -EINVAL, "writev of a pidfd: EINVAL");
+    }
     struct pollfd pf = {.fd = fd, .events = POLLIN};
     is_int(poll(&pf, 1, 0), 0, "a running process's pidfd is not readable");
     ok(write(pfd[1], "x", 1) == 1, "let it exit");
     close(pfd[1]);
     is_int(poll(&pf, 1, 5000), 1, "readable once it exited");
+    is_int(e(syscall(SYS_pidfd_send_signal, fd, SIGUSR1, NULL, 0)), 0,
+           "pidfd_send_signal to the zombie: accepted");
     siginfo_t si;
     memset(&si, 0, sizeof(si));
     is_int(e(waitid(P_PIDFD, (id_t)fd, &si, WEXITED)), 0, "waitid(P_PIDFD)");

@@ -2,6 +2,7 @@
  * sigqueue values, sigtimedwait, sigsuspend, interrupted and restarted
  * blocking calls, process-group kill, and default actions seen by wait. */
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,8 +124,8 @@ static void test_interrupted_calls(void)
 {
     /* A blocking pipe read: EINTR without SA_RESTART, restarted with it. */
     for (int restart = 0; restart < 2; restart++) {
-        int pfd[2];
-        if (pipe(pfd) != 0) {
+        int pfd[2], ready[2];
+        if (pipe(pfd) != 0 || pipe(ready) != 0) {
             ok(0, "pipe");
             continue;
         }
@@ -135,6 +136,8 @@ static void test_interrupted_calls(void)
             sa.sa_handler = on_alarm;
             sa.sa_flags = restart ? SA_RESTART : 0;
             sigaction(SIGUSR1, &sa, NULL);
+            /* The handler is in place before the parent's kill. */
+            (void)!write(ready[1], "r", 1);
             close(pfd[1]);
             char c;
             ssize_t n = read(pfd[0], &c, 1);
@@ -143,6 +146,10 @@ static void test_interrupted_calls(void)
             _exit(n == -1 && errno == EINTR ? 0 : 2);
         }
         close(pfd[0]);
+        char rc;
+        (void)!read(ready[0], &rc, 1);
+        close(ready[0]);
+        close(ready[1]);
         usleep(100000);
         kill(p, SIGUSR1);
         usleep(50000);
@@ -156,13 +163,21 @@ static void test_interrupted_calls(void)
     }
 
     /* nanosleep: EINTR with the time left, when a handler runs. */
+    int ready[2];
+    if (pipe(ready) != 0)
+        ready[0] = ready[1] = -1;
     pid_t p = fork();
     if (p == 0) {
         signal(SIGUSR1, on_alarm);
+        (void)!write(ready[1], "r", 1);
         struct timespec req = {5, 0}, rem = {0, 0};
         int r = nanosleep(&req, &rem);
         _exit(r == -1 && errno == EINTR && rem.tv_sec >= 3 && rem.tv_sec <= 5 ? 0 : 1);
     }
+    char rc;
+    (void)!read(ready[0], &rc, 1);
+    close(ready[0]);
+    close(ready[1]);
     usleep(200000);
     kill(p, SIGUSR1);
     int st;
@@ -355,6 +370,85 @@ static void test_signalfd_epoll_outlives_adder(void)
     close(res[0]);
 }
 
+/* /proc/self/stat's start time (field 22), or -1. */
+static long long start_time(void)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    long long v = -1;
+    /* Fields 3 to 22 follow the command's closing parenthesis. */
+    for (int field = 3; field <= 22 && p; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field == 22)
+            v = atoll(p + 1);
+    }
+    return v;
+}
+
+static sigjmp_buf segv_jump;
+static volatile uintptr_t unmapped_addr = 16;
+static void on_segv(int sig)
+{
+    (void)sig;
+    siglongjmp(segv_jump, 1);
+}
+
+/* A fault that a handler takes changes nothing about when the process
+ * started. */
+static void test_fault_keeps_start_time(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        long long before = start_time();
+        usleep(50000);
+        signal(SIGSEGV, on_segv);
+        if (sigsetjmp(segv_jump, 1) == 0)
+            *(volatile int *)unmapped_addr = 1;
+        long long after = start_time();
+        _exit(before >= 0 && before == after ? 0 : 1);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+       "a handled SIGSEGV keeps /proc/self/stat's start time");
+}
+
+/* sigtimedwait for a signal whose disposition is the default: a child's
+ * kill arrives even when this process is the sandbox's init, which ignores
+ * default actions but never a signal it waits for. */
+static void test_sigtimedwait_default(void)
+{
+    signal(SIGUSR2, SIG_DFL);
+    sigset_t s, old;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &s, &old);
+    pid_t parent = getpid();
+    pid_t p = fork();
+    if (p == 0) {
+        usleep(100000);
+        kill(parent, SIGUSR2);
+        _exit(0);
+    }
+    struct timespec tmo = {10, 0};
+    siginfo_t si;
+    int sig = sigtimedwait(&s, &si, &tmo);
+    ok(sig == SIGUSR2 && si.si_pid == p, "sigtimedwait takes a child's SIGUSR2 (%d)", sig);
+    int st;
+    waitpid(p, &st, 0);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int main(void)
 {
     test_sigqueue_rt();
@@ -363,7 +457,9 @@ int main(void)
     test_pgrp_kill();
     test_sigpipe();
     test_signalfd();
+    test_sigtimedwait_default();
     test_kill_rt_flood();
     test_signalfd_epoll_outlives_adder();
+    test_fault_keeps_start_time();
     done_testing();
 }

@@ -322,8 +322,9 @@ int main(int argc, char **argv)
          * non-blocking and stay so, and waits do not wait. */
         if (nr == SYS_pipe2 || nr == SYS_eventfd2 || nr == SYS_signalfd4 ||
             nr == SYS_timerfd_create)
-            a[nr == SYS_pipe2 || nr == SYS_eventfd2 ? 1 : nr == SYS_signalfd4 ? 3 : 1] |=
-                O_NONBLOCK;
+            a[nr == SYS_pipe2 || nr == SYS_eventfd2 ? 1
+              : nr == SYS_signalfd4                 ? 3
+                                                    : 1] |= O_NONBLOCK;
         if (nr == SYS_socketpair)
             a[1] |= O_NONBLOCK; /* SOCK_NONBLOCK */
         if (nr == SYS_fcntl && a[1] == F_SETFL)

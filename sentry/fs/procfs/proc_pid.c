@@ -15,6 +15,7 @@
 #include "sentry/fs/anon_inode.h"
 #include "sentry/fs/procfs/proc_internal.h"
 #include "sentry/fs/procfs/procfs.h"
+#include "sentry/kernel/ipc/mqueue.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
@@ -112,6 +113,12 @@ static bool fd_valid(const struct synth_ctx *c)
  * names what it is, never by a host path. */
 static void anon_name(struct vfs_file *f, char *out, size_t n)
 {
+    /* A POSIX message queue reads as its path on the mqueue filesystem. */
+    if (mqueue_is(f)) {
+        const char *name = mqueue_name(f);
+        snprintf(out, n, "%s", name ? name : "/");
+        return;
+    }
     struct abi_stat st;
     memset(&st, 0, sizeof(st));
     if (!f->ops->stat || f->ops->stat(f, &st) != 0) {

@@ -104,6 +104,8 @@ CONST_GEN(gen_nr_open, "1048576\n")
 CONST_GEN(gen_zero, "0\n")
 CONST_GEN(gen_max_map_count, "65530\n")
 CONST_GEN(gen_somaxconn, "4096\n")
+CONST_GEN(gen_mq_msg, "10\n")
+CONST_GEN(gen_mq_msgsize, "8192\n")
 
 #define RO(n, g)                                                                                   \
     {                                                                                              \
@@ -151,8 +153,19 @@ static const struct synth_ent kernel_kids[] = {
     {.name = NULL},
 };
 
+/* POSIX message queues (sentry/kernel/ipc/mqueue.c, abi/ipc.h's ABI_MQ_*). */
+static const struct synth_ent mqueue_kids[] = {
+    RW_FIXED("msg_default", gen_mq_msg),
+    RW_FIXED("msg_max", gen_mq_msg),
+    RW_FIXED("msgsize_default", gen_mq_msgsize),
+    RW_FIXED("msgsize_max", gen_mq_msgsize),
+    RW_FIXED("queues_max", gen_256),
+    {.name = NULL},
+};
+
 static const struct synth_ent fs_kids[] = {
     RW_FIXED("file-max", gen_file_max),
+    {.name = "mqueue", .type = SYNTH_DIR, .perm = 0555, .kids = mqueue_kids},
     RW_FIXED("nr_open", gen_nr_open),
     {.name = NULL},
 };
