@@ -200,6 +200,20 @@ int platform_ctx_set_fpu(struct platform_ctx *ctx, const struct abi_fxsave *in)
     return ctx->as->p->ops->ctx_set_fpu(ctx, in);
 }
 
+int platform_ctx_get_xstate(struct platform_ctx *ctx, void *buf, size_t cap, size_t *len)
+{
+    if (!ctx->as->p->ops->ctx_get_xstate)
+        return -ENOSYS;
+    return ctx->as->p->ops->ctx_get_xstate(ctx, buf, cap, len);
+}
+
+int platform_ctx_set_xstate(struct platform_ctx *ctx, const void *buf, size_t len)
+{
+    if (!ctx->as->p->ops->ctx_set_xstate)
+        return -ENOSYS;
+    return ctx->as->p->ops->ctx_set_xstate(ctx, buf, len);
+}
+
 int platform_ctx_reset_fpu(struct platform_ctx *ctx)
 {
     struct abi_fxsave fx;

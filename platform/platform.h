@@ -112,6 +112,13 @@ struct abi_ptregs *platform_ctx_regs(struct platform_ctx *ctx);
 /* x87/SSE state in FXSAVE layout (512 bytes). */
 int platform_ctx_get_fpu(struct platform_ctx *ctx, struct abi_fxsave *out);
 int platform_ctx_set_fpu(struct platform_ctx *ctx, const struct abi_fxsave *in);
+/* The full XSAVE image (standard format: x87 and SSE, then every state
+ * component XCR0 enables: AVX, AVX-512...), as signal frames carry it. get
+ * fills up to cap bytes and sets *len; -ENOSYS when the host has no XSAVE
+ * (callers fall back to the FXSAVE calls). set takes an image of the size
+ * get gave; the host refuses malformed headers (-EINVAL). */
+int platform_ctx_get_xstate(struct platform_ctx *ctx, void *buf, size_t cap, size_t *len);
+int platform_ctx_set_xstate(struct platform_ctx *ctx, const void *buf, size_t len);
 /* Reset FPU/SSE state to what a fresh exec sees. */
 int platform_ctx_reset_fpu(struct platform_ctx *ctx);
 /* Run until the next event. Returns 0 or -errno (the stub is unusable). */

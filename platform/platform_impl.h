@@ -19,6 +19,8 @@ struct platform_ops {
     struct abi_ptregs *(*ctx_regs)(struct platform_ctx *ctx);
     int (*ctx_get_fpu)(struct platform_ctx *ctx, struct abi_fxsave *out);
     int (*ctx_set_fpu)(struct platform_ctx *ctx, const struct abi_fxsave *in);
+    int (*ctx_get_xstate)(struct platform_ctx *ctx, void *buf, size_t cap, size_t *len);
+    int (*ctx_set_xstate)(struct platform_ctx *ctx, const void *buf, size_t len);
     int (*ctx_run)(struct platform_ctx *ctx, struct platform_event *ev);
     void (*ctx_interrupt)(struct platform_ctx *ctx);
 };

@@ -658,6 +658,32 @@ static int ptrace_ctx_set_fpu(struct platform_ctx *ctx_, const struct abi_fxsave
     return 0;
 }
 
+/* The XSAVE regset (NT_X86_XSTATE in the host's elf.h). */
+#define PTRACE_NT_X86_XSTATE 0x202
+
+static int ptrace_ctx_get_xstate(struct platform_ctx *ctx_, void *buf, size_t cap, size_t *len)
+{
+    struct ptrace_ctx *ctx = (struct ptrace_ctx *)ctx_;
+    if (!owned(ctx))
+        return -EPERM;
+    struct iovec iov = {.iov_base = buf, .iov_len = cap};
+    if (raw_ptrace(PTRACE_GETREGSET, ctx->tid, (void *)PTRACE_NT_X86_XSTATE, &iov) < 0)
+        return errno == EINVAL || errno == ENODEV ? -ENOSYS : -errno;
+    *len = iov.iov_len;
+    return 0;
+}
+
+static int ptrace_ctx_set_xstate(struct platform_ctx *ctx_, const void *buf, size_t len)
+{
+    struct ptrace_ctx *ctx = (struct ptrace_ctx *)ctx_;
+    if (!owned(ctx))
+        return -EPERM;
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    if (raw_ptrace(PTRACE_SETREGSET, ctx->tid, (void *)PTRACE_NT_X86_XSTATE, &iov) < 0)
+        return -errno;
+    return 0;
+}
+
 static void died_event(struct platform_event *ev, int status)
 {
     memset(ev, 0, sizeof(*ev));
@@ -788,6 +814,8 @@ static const struct platform_ops ptrace_ops = {
     .ctx_regs = ptrace_ctx_regs,
     .ctx_get_fpu = ptrace_ctx_get_fpu,
     .ctx_set_fpu = ptrace_ctx_set_fpu,
+    .ctx_get_xstate = ptrace_ctx_get_xstate,
+    .ctx_set_xstate = ptrace_ctx_set_xstate,
     .ctx_run = ptrace_ctx_run,
     .ctx_interrupt = ptrace_ctx_interrupt,
 };

@@ -128,6 +128,8 @@ static const struct {
     {SCMP_SYS(ptrace), 0, PTRACE_GETSIGINFO},
     {SCMP_SYS(ptrace), 0, PTRACE_SETOPTIONS},
     {SCMP_SYS(ptrace), 0, PTRACE_SETSIGMASK},
+    {SCMP_SYS(ptrace), 0, PTRACE_GETREGSET},
+    {SCMP_SYS(ptrace), 0, PTRACE_SETREGSET},
     /* Terminal queries on the guest's stdio only, and how many bytes wait
      * on a stdin pipe or terminal (FIONREAD changes nothing). */
     {SCMP_SYS(ioctl), 1, TCGETS},

@@ -46,6 +46,106 @@ static void write_fpstate(struct abi_fxsave *fx, uint8_t *buf)
     memcpy(buf + XSTATE_SIZE, &magic2, sizeof(magic2));
 }
 
+/* The host's whole XSAVE image, as ptrace gives it, fits in this (AMX's
+ * tile data alone is 8 KiB). */
+#define XSAVE_MAX 16384
+/* The state component Linux leaves out of signal frames unless a process
+ * asked for it (arch_prctl ARCH_REQ_XCOMP_PERM): AMX tile data. */
+#define XFEATURE_XTILE_DATA 18
+
+struct xsave_layout {
+    uint64_t features; /* what frames carry: XCR0 without dynamic components */
+    size_t size;       /* the standard-format image of those, in bytes */
+};
+
+/* From XCR0 and CPUID leaf 0xD: which components a frame holds and how far
+ * the standard-format image of them reaches. */
+static struct xsave_layout frame_layout(void)
+{
+    static _Thread_local struct xsave_layout l;
+    if (l.size)
+        return l;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    l.features = (((uint64_t)hi << 32) | lo) & ~(UINT64_C(1) << XFEATURE_XTILE_DATA);
+    size_t size = XSTATE_SIZE;
+    for (unsigned i = 2; i < 63; i++) {
+        if (!(l.features & (UINT64_C(1) << i)))
+            continue;
+        uint32_t a, b, c, d;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(i));
+        if ((size_t)b + a > size)
+            size = (size_t)b + a;
+    }
+    l.size = size;
+    return l;
+}
+
+/* The XSAVE image of t as a frame carries it, with Linux's software bytes
+ * and magic2, in buf (XSAVE_MAX + 4 bytes); its size in the frame, or 0
+ * when the platform has none (the FXSAVE-only frame is used then). */
+static size_t full_fpstate(struct task *t, uint8_t *buf)
+{
+    struct xsave_layout l = frame_layout();
+    size_t len = 0;
+    if (platform_ctx_get_xstate(t->ctx, buf, XSAVE_MAX, &len) != 0 || len < l.size ||
+        l.size <= XSTATE_SIZE)
+        return 0;
+    struct abi_fpx_sw_bytes sw = {
+        .magic1 = ABI_FP_XSTATE_MAGIC1,
+        .extended_size = (uint32_t)(l.size + sizeof(uint32_t)),
+        .xfeatures = l.features,
+        .xstate_size = (uint32_t)l.size,
+    };
+    memcpy(buf + ABI_FPX_SW_BYTES_OFFSET, &sw, sizeof(sw));
+    /* The header's xstate_bv names only what the frame holds. */
+    uint64_t bv;
+    memcpy(&bv, buf + sizeof(struct abi_fxsave), sizeof(bv));
+    bv &= l.features;
+    memcpy(buf + sizeof(struct abi_fxsave), &bv, sizeof(bv));
+    uint32_t magic2 = ABI_FP_XSTATE_MAGIC2;
+    memcpy(buf + l.size, &magic2, sizeof(magic2));
+    return l.size + sizeof(magic2);
+}
+
+/* rt_sigreturn of a full XSAVE frame: 1 when the frame at fpaddr is one
+ * (its software bytes and magic2 agree with this host's layout) and it was
+ * restored, 0 when it is not one, -EFAULT when it is unusable. Components
+ * the frame does not hold keep their current state. */
+static int restore_full(struct task *t, uint64_t fpaddr)
+{
+    struct xsave_layout l = frame_layout();
+    struct abi_fpx_sw_bytes sw;
+    if (mm_copy_in(t->mm, &sw, fpaddr + ABI_FPX_SW_BYTES_OFFSET, sizeof(sw)) != 0)
+        return -ABI_EFAULT;
+    if (sw.magic1 != ABI_FP_XSTATE_MAGIC1 || sw.xstate_size != l.size ||
+        sw.extended_size != l.size + sizeof(uint32_t))
+        return 0;
+    static _Thread_local uint8_t img[XSAVE_MAX];
+    size_t len = 0;
+    if (platform_ctx_get_xstate(t->ctx, img, XSAVE_MAX, &len) != 0 || len < l.size)
+        return 0;
+    uint64_t cur_bv;
+    memcpy(&cur_bv, img + sizeof(struct abi_fxsave), sizeof(cur_bv));
+    uint32_t magic2;
+    if (mm_copy_in(t->mm, &magic2, fpaddr + l.size, sizeof(magic2)) != 0)
+        return -ABI_EFAULT;
+    if (magic2 != ABI_FP_XSTATE_MAGIC2)
+        return 0;
+    uint32_t mxcsr_mask = ((struct abi_fxsave *)img)->mxcsr_mask;
+    if (mm_copy_in(t->mm, img, fpaddr, l.size) != 0)
+        return -ABI_EFAULT;
+    /* Reserved MXCSR bits would make the host refuse the whole state. */
+    struct abi_fxsave *fx = (struct abi_fxsave *)img;
+    fx->mxcsr &= mxcsr_mask ? mxcsr_mask : 0xffbf;
+    memset(img + ABI_FPX_SW_BYTES_OFFSET, 0, sizeof(struct abi_fpx_sw_bytes));
+    uint64_t bv;
+    memcpy(&bv, img + sizeof(struct abi_fxsave), sizeof(bv));
+    bv = (bv & l.features) | (cur_bv & ~l.features);
+    memcpy(img + sizeof(struct abi_fxsave), &bv, sizeof(bv));
+    return platform_ctx_set_xstate(t->ctx, img, len) == 0 ? 1 : -ABI_EFAULT;
+}
+
 int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
                    const struct abi_siginfo *info, const struct signal_fault *f)
 {
@@ -64,7 +164,15 @@ int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
     if ((act->flags & ABI_SA_ONSTACK) && alt_usable && !on_alt)
         sp = t->altstack.ss_sp + t->altstack.ss_size;
 
-    uint64_t fpaddr = (sp - FPSTATE_SIZE) & ~UINT64_C(63);
+    /* The whole XSAVE image when the platform has it (AVX and AVX-512
+     * registers survive the handler), else FXSAVE with a minimal header. */
+    static _Thread_local uint8_t fpbuf[XSAVE_MAX + sizeof(uint32_t)];
+    size_t fpsize = full_fpstate(t, fpbuf);
+    if (!fpsize) {
+        write_fpstate(&fx, fpbuf);
+        fpsize = FPSTATE_SIZE;
+    }
+    uint64_t fpaddr = (sp - fpsize) & ~UINT64_C(63);
     uint64_t frame = ((fpaddr - sizeof(struct abi_rt_sigframe)) & ~UINT64_C(15)) - 8;
     if (frame > sp) /* wrapped below zero */
         return -ABI_EFAULT;
@@ -98,9 +206,7 @@ int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
     fr.uc.uc_sigmask = old_mask;
     fr.info = *info;
 
-    uint8_t fpbuf[FPSTATE_SIZE];
-    write_fpstate(&fx, fpbuf);
-    if (mm_copy_out(t->mm, fpaddr, fpbuf, sizeof(fpbuf)) != 0 ||
+    if (mm_copy_out(t->mm, fpaddr, fpbuf, fpsize) != 0 ||
         mm_copy_out(t->mm, frame, &fr, sizeof(fr)) != 0)
         return -ABI_EFAULT;
 
@@ -136,7 +242,10 @@ int sigframe_restore(struct task *t)
     const struct abi_sigcontext *sc = &fr.uc.uc_mcontext;
 
     struct abi_fxsave fx;
-    if (sc->fpstate) {
+    int full = sc->fpstate ? restore_full(t, sc->fpstate) : 0;
+    if (full < 0)
+        return full;
+    if (sc->fpstate && !full) {
         if (mm_copy_in(t->mm, &fx, sc->fpstate, sizeof(fx)) != 0)
             return -ABI_EFAULT;
         /* Reserved MXCSR bits would make the host refuse the whole state. */
@@ -148,7 +257,7 @@ int sigframe_restore(struct task *t)
         memset((uint8_t *)&fx + ABI_FPX_SW_BYTES_OFFSET, 0, sizeof(struct abi_fpx_sw_bytes));
         if (platform_ctx_set_fpu(t->ctx, &fx) != 0)
             return -ABI_EFAULT;
-    } else {
+    } else if (!full) {
         platform_ctx_reset_fpu(t->ctx);
     }
 

@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <ucontext.h>
 
 #include "tap.h"
@@ -323,9 +325,53 @@ static void test_fpu(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/* A handler that clobbers the AVX registers' upper halves. */
+static void clobber_avx(int sig)
+{
+    (void)sig;
+    __asm__ volatile("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n\tvpcmpeqd %%ymm1, %%ymm1, %%ymm1" ::
+                         : "xmm0", "xmm1");
+}
+
+/* The frame carries the whole XSAVE state: AVX registers live across a
+ * signal come back intact after the handler used them. */
+static void test_avx(void)
+{
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    int avx = (c >> 28) & 1, osxsave = (c >> 27) & 1;
+    unsigned lo = 0, hi = 0;
+    if (osxsave)
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if (!avx || (lo & 6) != 6) {
+        skip("no AVX", "AVX state preserved across a handler");
+        return;
+    }
+    signal(SIGUSR1, clobber_avx);
+    static uint64_t in[4] = {0x1111111111111111ULL, 0x2222222222222222ULL, 0x3333333333333333ULL,
+                             0x4444444444444444ULL};
+    static uint64_t out[4];
+    long pid = getpid(), tid = syscall(SYS_gettid);
+    /* Load ymm0, signal ourselves inside the same asm (the handler runs on
+     * the way back from the syscall), then store ymm0. */
+    __asm__ volatile("vmovdqu %[in], %%ymm0\n\t"
+                     "mov %[nr], %%eax\n\t"
+                     "syscall\n\t"
+                     "vmovdqu %%ymm0, %[out]\n\t"
+                     "vzeroupper"
+                     : [out] "=m"(out)
+                     : [in] "m"(in), [nr] "i"(SYS_tgkill), "D"(pid), "S"(tid), "d"(SIGUSR1)
+                     : "rax", "rcx", "r11", "xmm0", "memory");
+    ok(out[0] == in[0] && out[1] == in[1], "xmm0 preserved across the handler");
+    ok(out[2] == in[2] && out[3] == in[3], "ymm0's upper half preserved across the handler (%#llx)",
+       (unsigned long long)out[2]);
+    signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void)
 {
     test_self_signals();
+    test_avx();
     test_flags();
     test_altstack();
     test_faults();
