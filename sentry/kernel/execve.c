@@ -154,6 +154,9 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
         if (mm_copy_out(old_mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
             futex_wake_addr(t, t->clear_child_tid, 1);
     }
+    /* Robust futexes the exec'ing thread holds are released as at exit
+     * (Linux's exec_mm_release): the new program knows nothing of them. */
+    futex_exit_robust(t);
     t->clear_child_tid = 0;
     t->robust_list = 0;
     if (reuse && empty_stub(t) == 0) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -551,6 +553,35 @@ static void test_many(void)
     is_int(bad, 0, "200 fork/wait rounds");
 }
 
+/* exec releases the robust mutexes the caller holds, as its exit would:
+ * the next locker learns the owner died. */
+static void test_robust_exec(void)
+{
+    pthread_mutex_t *m =
+        mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutex_init(m, &a);
+    pid_t p = fork();
+    if (p == 0) {
+        pthread_mutex_lock(m);
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(9);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 5;
+    is_int(pthread_mutex_timedlock(m, &dl), EOWNERDEAD,
+           "a robust mutex held across exec: EOWNERDEAD for the next locker");
+    pthread_mutex_consistent(m);
+    pthread_mutex_unlock(m);
+    munmap(m, sizeof(*m));
+}
+
 int main(int argc, char **argv)
 {
     self_path = argv[0];
@@ -576,5 +607,6 @@ int main(int argc, char **argv)
     test_pidfd();
     test_clone3();
     test_many();
+    test_robust_exec();
     done_testing();
 }

@@ -413,8 +413,8 @@ static int gen_stat(const struct synth_ctx *c, struct synth_buf *b)
                  " %" PRIu64 " 20 0 %d 0 %" PRIu64 " %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " %" PRIu64
                  " %" PRIu64 " 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64
                  " 0 0 0 17 0 0 0 0 0 0 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " 0\n",
-                 t->pid, t->comm, g->stopped ? 'T' : 'R', task_ppid(t), g->pgid, g->sid,
-                 ticks((int64_t)(t->utime_ns + g->utime_ns)),
+                 c->node.idx > 0 ? t->tid : t->pid, t->comm, g->stopped ? 'T' : 'R', task_ppid(t),
+                 g->pgid, g->sid, ticks((int64_t)(t->utime_ns + g->utime_ns)),
                  ticks((int64_t)(t->stime_ns + g->stime_ns)), ticks((int64_t)g->cutime_ns),
                  ticks((int64_t)g->cstime_ns), g->nthreads, ticks(start), s.size, rsslim,
                  s.code_start, s.code_end, t->arg_start, t->sigmask, ss.ignored, ss.caught,
