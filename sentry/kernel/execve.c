@@ -98,26 +98,11 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
      * touches no stub at all, and the stub is emptied only once the load
      * worked. A shared one (vfork, threads) needs a stub of its own. */
     bool reuse = t->vm->refs == 1 && t->tg->nthreads == 1;
-    struct task_vm *vm = calloc(1, sizeof(*vm));
-    if (!vm)
-        return -ABI_ENOMEM;
-    vm->refs = 1;
-    int err = reuse ? 0 : platform_as_create(k->platform, &vm->as);
-    if (!err)
-        err = mm_create(k->memfile, k->platform, vm->as, &vm->mm);
+    struct task_vm *vm;
     struct platform_ctx *ctx = NULL;
-    if (!err && !reuse)
-        err = platform_ctx_create(vm->as, &ctx);
-    if (err) {
-        if (vm->mm)
-            task_vm_put(vm);
-        else {
-            if (vm->as)
-                platform_as_destroy(vm->as);
-            free(vm);
-        }
+    int err = task_vm_create(k, !reuse, &vm, &ctx);
+    if (err)
         return err;
-    }
     mm_set_stack_limit(vm->mm, t->rlimits[ABI_RLIMIT_STACK].rlim_cur);
 
     /* Load with the new address space in place, the old one kept aside
@@ -146,19 +131,12 @@ int kernel_execve(struct task *t, const char *path, const char *const *argv,
 
     /* The point of no return. */
     struct task_vm *old_vm = t->vm;
-    t->mm = old_mm; /* for the clear_child_tid write below */
+    t->mm = old_mm; /* the old memory, for task_mm_release */
     t->as = old_as;
     de_thread(t);
-    if (t->clear_child_tid && old_vm->refs > 1) {
-        uint32_t zero = 0;
-        if (mm_copy_out(old_mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
-            futex_wake_addr(t, t->clear_child_tid, 1);
-    }
-    /* Robust futexes the exec'ing thread holds are released as at exit
-     * (Linux's exec_mm_release): the new program knows nothing of them. */
-    futex_exit_robust(t);
-    t->clear_child_tid = 0;
-    t->robust_list = 0;
+    /* Robust futexes and clear_child_tid are let go of as at exit (Linux's
+     * exec_mm_release): the new program knows nothing of them. */
+    task_mm_release(t);
     if (reuse && empty_stub(t) == 0) {
         /* The old mm lets go of memory the emptied stub no longer maps. */
         vm->as = old_vm->as;

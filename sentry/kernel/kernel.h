@@ -333,6 +333,9 @@ void task_finish(struct task *t);
 struct abi_siginfo;
 int64_t kernel_wait(struct task *t, int which, int64_t id, int options, int *status,
                     struct abi_siginfo *info, uint64_t ru_ns[2]);
+/* t is done with its memory (exit, exec): release the robust futexes it
+ * holds and clear and wake its clear_child_tid, in t->mm. */
+void task_mm_release(struct task *t);
 /* The vfork parent of t may go on (t exec'd or exits). */
 void task_vfork_release(struct task *t);
 /* Drop a thread group record (pidfds, reaping). */
@@ -344,6 +347,10 @@ int kernel_setsid(struct task *t);
 bool kernel_pgrp_exists(struct kernel *k, int pgid);
 /* Start the Sentry thread that runs t (new, registered). */
 int task_start(struct task *t);
+/* A new address space: an mm and, with_stub, a stub whose first context
+ * (*ctx) the calling thread traces. 0 or -errno, with nothing left. */
+int task_vm_create(struct kernel *k, bool with_stub, struct task_vm **out,
+                   struct platform_ctx **ctx);
 /* Release shared task resources. */
 void task_vm_put(struct task_vm *vm);
 void task_fs_put(struct task_fs *fs);

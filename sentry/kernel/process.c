@@ -174,6 +174,14 @@ static void unlink_task(struct task *t)
     k->ntasks--;
 }
 
+static void tg_free(struct thread_group *g)
+{
+    sigpending_clear(&g->shared);
+    if (g->exe.dentry)
+        vfs_path_put(g->exe);
+    free(g);
+}
+
 /* Remove g from every list and free it (its pid is free again). */
 static void tg_release(struct thread_group *g)
 {
@@ -193,23 +201,15 @@ static void tg_release(struct thread_group *g)
         }
     g->reaped = true;
     /* A pidfd may still name it: it reads as "exited". */
-    if (g->refs > 0)
-        return;
-    sigpending_clear(&g->shared);
-    if (g->exe.dentry)
-        vfs_path_put(g->exe);
-    free(g);
+    if (g->refs == 0)
+        tg_free(g);
 }
 
 void tg_put(struct thread_group *g)
 {
     if (--g->refs > 0 || !g->reaped)
         return;
-    g->refs = 0;
-    sigpending_clear(&g->shared);
-    if (g->exe.dentry)
-        vfs_path_put(g->exe);
-    free(g);
+    tg_free(g);
 }
 
 /* ---- exit ---- */
@@ -374,6 +374,32 @@ void task_vfork_release(struct task *t)
     task_wake(p);
 }
 
+int task_vm_create(struct kernel *k, bool with_stub, struct task_vm **out,
+                   struct platform_ctx **ctx)
+{
+    struct task_vm *vm = calloc(1, sizeof(*vm));
+    if (!vm)
+        return -ABI_ENOMEM;
+    vm->refs = 1;
+    int err = with_stub ? platform_as_create(k->platform, &vm->as) : 0;
+    if (!err)
+        err = mm_create(k->memfile, k->platform, vm->as, &vm->mm);
+    if (!err && with_stub)
+        err = platform_ctx_create(vm->as, ctx);
+    if (err) {
+        if (vm->mm) {
+            task_vm_put(vm); /* the stub too */
+        } else {
+            if (vm->as)
+                platform_as_destroy(vm->as);
+            free(vm);
+        }
+        return err;
+    }
+    *out = vm;
+    return 0;
+}
+
 void task_vm_put(struct task_vm *vm)
 {
     if (!vm || --vm->refs > 0)
@@ -410,14 +436,8 @@ void sighand_put(struct sighand *sh)
     free(sh);
 }
 
-void task_finish(struct task *t)
+void task_mm_release(struct task *t)
 {
-    struct kernel *k = t->k;
-    struct thread_group *g = t->tg;
-    if (!t->exited)
-        task_exit(t, g->group_exiting ? g->group_exit_status : 0);
-    if (g->nthreads == 1)
-        ipc_exit(t); /* the process's SEM_UNDO adjustments */
     futex_exit_robust(t);
     /* CLONE_CHILD_CLEARTID: pthread_join's wake-up. Only while the memory
      * is still someone's. */
@@ -426,6 +446,18 @@ void task_finish(struct task *t)
         if (mm_copy_out(t->mm, t->clear_child_tid, &zero, sizeof(zero)) == 0)
             futex_wake_addr(t, t->clear_child_tid, 1);
     }
+    t->clear_child_tid = 0;
+}
+
+void task_finish(struct task *t)
+{
+    struct kernel *k = t->k;
+    struct thread_group *g = t->tg;
+    if (!t->exited)
+        task_exit(t, g->group_exiting ? g->group_exit_status : 0);
+    if (g->nthreads == 1)
+        ipc_exit(t); /* the process's SEM_UNDO adjustments */
+    task_mm_release(t);
     task_vfork_release(t);
     if (t->ctx)
         platform_ctx_destroy(t->ctx);

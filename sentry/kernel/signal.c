@@ -128,6 +128,14 @@ static void pend_discard(struct sigpending *p, abi_sigset_t which)
     p->set &= ~which;
 }
 
+/* Drop the signals of which from the process's queue and every thread's. */
+static void discard_group(struct thread_group *g, abi_sigset_t which)
+{
+    pend_discard(&g->shared, which);
+    for (struct task *t = g->threads; t; t = t->tg_next)
+        pend_discard(&t->pending, which);
+}
+
 void sigpending_clear(struct sigpending *p)
 {
     pend_discard(p, ~0ULL);
@@ -193,9 +201,7 @@ static void wake_all(struct thread_group *g)
 static void prepare(struct thread_group *g, int sig)
 {
     if (sig == ABI_SIGCONT) {
-        pend_discard(&g->shared, STOP_SIGNALS);
-        for (struct task *t = g->threads; t; t = t->tg_next)
-            pend_discard(&t->pending, STOP_SIGNALS);
+        discard_group(g, STOP_SIGNALS);
         if (g->stopped) {
             g->stopped = false;
             g->stop_event = false;
@@ -204,9 +210,7 @@ static void prepare(struct thread_group *g, int sig)
             wake_all(g);
         }
     } else if (ABI_SIGMASK(sig) & STOP_SIGNALS) {
-        pend_discard(&g->shared, ABI_SIGMASK(ABI_SIGCONT));
-        for (struct task *t = g->threads; t; t = t->tg_next)
-            pend_discard(&t->pending, ABI_SIGMASK(ABI_SIGCONT));
+        discard_group(g, ABI_SIGMASK(ABI_SIGCONT));
     }
 }
 
@@ -299,10 +303,7 @@ bool signal_may_send(const struct task *t, const struct thread_group *g, int sig
 
 void signal_flush_ignored(struct task *t, int sig)
 {
-    abi_sigset_t m = ABI_SIGMASK(sig);
-    pend_discard(&t->tg->shared, m);
-    for (struct task *o = t->tg->threads; o; o = o->tg_next)
-        pend_discard(&o->pending, m);
+    discard_group(t->tg, ABI_SIGMASK(sig));
 }
 
 void signal_notify_parent(struct thread_group *c, int code, int status)

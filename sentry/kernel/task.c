@@ -48,20 +48,15 @@ int task_create(struct kernel *k, struct task **out)
     struct task *t = task_alloc(k);
     if (!t)
         return -ABI_ENOMEM;
-    t->vm = calloc(1, sizeof(*t->vm));
     t->fs = calloc(1, sizeof(*t->fs));
     t->sighand = calloc(1, sizeof(*t->sighand));
-    int err = (t->vm && t->fs && t->sighand) ? 0 : -ABI_ENOMEM;
+    int err = (t->fs && t->sighand) ? 0 : -ABI_ENOMEM;
     if (!err) {
-        t->vm->refs = t->fs->refs = t->sighand->refs = 1;
+        t->fs->refs = t->sighand->refs = 1;
         waitq_init(&t->sighand->signalfd_wait);
         t->fs->umask = 022;
-        err = platform_as_create(k->platform, &t->vm->as);
+        err = task_vm_create(k, true, &t->vm, &t->ctx);
     }
-    if (!err)
-        err = mm_create(k->memfile, k->platform, t->vm->as, &t->vm->mm);
-    if (!err)
-        err = platform_ctx_create(t->vm->as, &t->ctx);
     if (!err)
         err = vfs_fdtable_create(&t->fds);
     int pid = err ? 0 : kernel_alloc_pid(k);
@@ -76,14 +71,7 @@ int task_create(struct kernel *k, struct task **out)
     if (err) {
         if (t->ctx)
             platform_ctx_destroy(t->ctx);
-        if (t->vm && !t->vm->mm && t->vm->as) {
-            platform_as_destroy(t->vm->as);
-            t->vm->as = NULL;
-        }
-        if (t->vm && t->vm->mm)
-            task_vm_put(t->vm);
-        else
-            free(t->vm);
+        task_vm_put(t->vm);
         vfs_fdtable_put(t->fds);
         free(t->fs);
         free(t->sighand);
