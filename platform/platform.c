@@ -90,8 +90,7 @@ int platform_create(enum platform_kind kind, int memfd, struct platform **out, c
     case PLATFORM_PTRACE:
         return platform_ptrace_create(memfd, out, why);
     case PLATFORM_SYSTRAP:
-        *why = "the systrap platform is not built yet";
-        return -ENOSYS;
+        return platform_systrap_create(memfd, out, why);
     }
     *why = "unknown platform";
     return -EINVAL;
@@ -106,6 +105,11 @@ void platform_destroy(struct platform *p)
 const char *platform_name(const struct platform *p)
 {
     return p->name;
+}
+
+int platform_host_socket(const struct platform *p)
+{
+    return p->ops->host_socket ? p->ops->host_socket(p) : -1;
 }
 
 uint64_t platform_max_addr(const struct platform *p)

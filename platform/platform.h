@@ -56,6 +56,9 @@ struct platform_event {
 int platform_create(enum platform_kind kind, int memfd, struct platform **out, const char **why);
 void platform_destroy(struct platform *p);
 const char *platform_name(const struct platform *p);
+/* A socket the Sentry keeps talking on (sendmsg/recvmsg) to a helper process
+ * of the platform, for its seccomp allowlist; -1 when there is none. */
+int platform_host_socket(const struct platform *p);
 
 /* The highest guest address (exclusive) and the ranges below or above it that
  * the guest may never map. The vDSO is mapped in every address space at

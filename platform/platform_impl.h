@@ -6,6 +6,7 @@
 
 struct platform_ops {
     void (*destroy)(struct platform *p);
+    int (*host_socket)(const struct platform *p); /* optional */
     int (*as_create)(struct platform *p, struct platform_as **out);
     void (*as_destroy)(struct platform_as *as);
     int (*as_map)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off);
@@ -40,6 +41,7 @@ struct platform {
 int platform_stub_install(struct platform *p, const void *code, size_t len, const char **why);
 
 int platform_ptrace_create(int memfd, struct platform **out, const char **why);
+int platform_systrap_create(int memfd, struct platform **out, const char **why);
 
 /* Implementations embed these first in their own address-space and context
  * structs, so the generic layer can find the ops. */

@@ -19,24 +19,31 @@ extern char **environ;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: moat do [OPTIONS] -- PROGRAM [ARGS...]\n"
-                 "\n"
-                 "Run PROGRAM in a new sandbox. The exit status is the program's; a program\n"
-                 "killed by signal N exits 128+N. moat's own errors: 125 (internal),\n"
-                 "126 (cannot execute), 127 (not found).\n"
-                 "\n"
-                 "  --platform=ptrace      how guest syscalls are intercepted (default ptrace)\n"
-                 "  --strace               print every guest syscall on stderr\n"
-                 "  --debug                name denied host calls of the sentry\n"
-                 "  --debug-log=FILE       write strace and diagnostics to FILE\n"
-                 "  --hostname=NAME        the sandbox's hostname (default moat)\n"
-                 "  --root=DIR             the sandbox's root, served read-only by a Gofer\n"
-                 "                         (default /, the host's root)\n"
-                 "  --volume=HOST:GUEST[:ro]\n"
-                 "                         the host directory HOST at GUEST in the sandbox,\n"
-                 "                         served by a Gofer of its own (repeatable)\n"
-                 "  --no-gofer             an empty tmpfs root instead: no host file is reachable\n"
-                 "  -h, --help             this text\n");
+    fprintf(out,
+            "usage: moat do [OPTIONS] -- PROGRAM [ARGS...]\n"
+            "\n"
+            "Run PROGRAM in a new sandbox. The exit status is the program's; a program\n"
+            "killed by signal N exits 128+N. moat's own errors: 125 (internal),\n"
+            "126 (cannot execute), 127 (not found).\n"
+            "\n"
+            "  --platform=NAME        how guest syscalls are intercepted: ptrace or systrap\n"
+            "                         (default: moat's --platform, else $MOAT_PLATFORM,\n"
+            "                         else %s)\n"
+            "  --systrap-patching[=true|false]\n"
+            "                         systrap: patch trapped syscall instructions so they\n"
+            "                         stop trapping (default: moat's flag, else true)\n"
+            "  --strace               print every guest syscall on stderr\n"
+            "  --debug                name denied host calls of the sentry\n"
+            "  --debug-log=FILE       write strace and diagnostics to FILE\n"
+            "  --hostname=NAME        the sandbox's hostname (default moat)\n"
+            "  --root=DIR             the sandbox's root, served read-only by a Gofer\n"
+            "                         (default /, the host's root)\n"
+            "  --volume=HOST:GUEST[:ro]\n"
+            "                         the host directory HOST at GUEST in the sandbox,\n"
+            "                         served by a Gofer of its own (repeatable)\n"
+            "  --no-gofer             an empty tmpfs root instead: no host file is reachable\n"
+            "  -h, --help             this text\n",
+            runtime_platform_name(MOAT_DEFAULT_PLATFORM));
 }
 
 /* Find PROGRAM as a shell would: a name with a slash is a path, anything else
@@ -140,6 +147,7 @@ static int run(int argc, char **argv, const struct global_opts *g, struct volume
     size_t nvolumes = 0;
     enum {
         OPT_PLATFORM = 256,
+        OPT_SYSTRAP_PATCHING,
         OPT_STRACE,
         OPT_DEBUG,
         OPT_DEBUG_LOG,
@@ -150,6 +158,7 @@ static int run(int argc, char **argv, const struct global_opts *g, struct volume
     };
     static const struct option opts[] = {
         {"platform", required_argument, NULL, OPT_PLATFORM},
+        {"systrap-patching", optional_argument, NULL, OPT_SYSTRAP_PATCHING},
         {"strace", no_argument, NULL, OPT_STRACE},
         {"debug", no_argument, NULL, OPT_DEBUG},
         {"debug-log", required_argument, NULL, OPT_DEBUG_LOG},
@@ -162,7 +171,9 @@ static int run(int argc, char **argv, const struct global_opts *g, struct volume
     };
     struct sentry_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.platform = PLATFORM_PTRACE;
+    /* The global flag unless this command's own says otherwise. */
+    cfg.systrap_patching = g->systrap_patching;
+    const char *platform_flag = NULL;
     cfg.log_fd = -1;
     cfg.status_fd = -1;
     cfg.confine = true;
@@ -177,15 +188,15 @@ static int run(int argc, char **argv, const struct global_opts *g, struct volume
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_PLATFORM:
-            if (strcmp(optarg, "ptrace") == 0) {
-                cfg.platform = PLATFORM_PTRACE;
-            } else if (strcmp(optarg, "systrap") == 0) {
-                fprintf(stderr, "moat: --platform=systrap is not built yet; use ptrace\n");
+            /* Checked now so a bad value is reported before anything runs;
+             * the last one given wins. */
+            if (runtime_parse_platform("--platform", optarg, &cfg.platform))
                 return 125;
-            } else {
-                fprintf(stderr, "moat: unknown platform '%s' (known: ptrace)\n", optarg);
+            platform_flag = optarg;
+            break;
+        case OPT_SYSTRAP_PATCHING:
+            if (runtime_parse_bool("--systrap-patching", optarg, &cfg.systrap_patching))
                 return 125;
-            }
             break;
         case OPT_STRACE:
             cfg.strace = true;
@@ -230,6 +241,8 @@ static int run(int argc, char **argv, const struct global_opts *g, struct volume
             return 125;
         }
     }
+    if (runtime_pick_platform(g, platform_flag, &cfg.platform))
+        return 125;
     if (optind >= argc) {
         fprintf(stderr, "moat do: no program given\n");
         usage(stderr);
@@ -254,6 +267,13 @@ static int run(int argc, char **argv, const struct global_opts *g, struct volume
             free(path);
             return 125;
         }
+    }
+    if (cfg.debug) {
+        /* The choice comes from two flags, the environment or the
+         * default: say which one won. */
+        dprintf(cfg.log_fd >= 0 ? cfg.log_fd : STDERR_FILENO,
+                "moat: platform %s, systrap patching %s\n", runtime_platform_name(cfg.platform),
+                cfg.systrap_patching ? "on" : "off");
     }
     cfg.exe_fd = fd;
     cfg.exe_path = path ? path : prog;

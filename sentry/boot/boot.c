@@ -238,12 +238,16 @@ static const char *guest_strerror(int err)
     return strerror(-err);
 }
 
-static int install_seccomp(const struct sentry_config *cfg, const char **why)
+static int install_seccomp(const struct sentry_config *cfg, const struct platform *p,
+                           const char **why)
 {
-    int fds[1 + SENTRY_MAX_VOLUMES];
+    int fds[2 + SENTRY_MAX_VOLUMES];
     size_t n = 0;
     if (cfg->gofer_fd >= 0)
         fds[n++] = cfg->gofer_fd;
+    /* systrap's stub factory */
+    if (platform_host_socket(p) >= 0)
+        fds[n++] = platform_host_socket(p);
     for (size_t i = 0; i < cfg->nvolumes && n < sizeof(fds) / sizeof(fds[0]); i++)
         fds[n++] = cfg->volumes[i].gofer_fd;
     return sentry_install_seccomp(cfg->debug, fds, n, why);
@@ -263,6 +267,12 @@ void sentry_main(const struct sentry_config *cfg)
         fail(cfg, 125, "memory file", "cannot create", -err);
     struct platform *p;
     err = platform_create(cfg->platform, mm_memfile_fd(mf), &p, &why);
+    if (err && cfg->platform == PLATFORM_SYSTRAP) {
+        /* A host where seccomp-trap cannot work still runs the guest. */
+        dprintf(cfg->log_fd >= 0 ? cfg->log_fd : 2,
+                "moat: the systrap platform cannot run here (%s); falling back to ptrace\n", why);
+        err = platform_create(PLATFORM_PTRACE, mm_memfile_fd(mf), &p, &why);
+    }
     if (err)
         fail(cfg, 125, "platform", why, -err);
 
@@ -284,7 +294,7 @@ void sentry_main(const struct sentry_config *cfg)
         if (!err)
             err = sentry_drop_caps(&why);
         if (!err)
-            err = install_seccomp(cfg, &why);
+            err = install_seccomp(cfg, p, &why);
         if (err)
             fail(cfg, 125, "confining the sentry", why, -err);
     }

@@ -20,6 +20,9 @@ struct sentry_volume {
 
 struct sentry_config {
     enum platform_kind platform;
+    /* systrap: rewrite a trapped `syscall` into a jump to the stub so the
+     * next call from there needs no signal. Ignored by ptrace. */
+    bool systrap_patching;
     int exe_fd;           /* the program, opened by the front end */
     const char *exe_path; /* as the user named it: AT_EXECFN and messages */
     char *const *argv;

@@ -121,7 +121,7 @@ static int restore_full(struct task *t, uint64_t fpaddr)
     if (sw.magic1 != ABI_FP_XSTATE_MAGIC1 || sw.xstate_size != l.size ||
         sw.extended_size != l.size + sizeof(uint32_t))
         return 0;
-    static _Thread_local uint8_t img[XSAVE_MAX];
+    static _Thread_local _Alignas(64) uint8_t img[XSAVE_MAX];
     size_t len = 0;
     if (platform_ctx_get_xstate(t->ctx, img, XSAVE_MAX, &len) != 0 || len < l.size)
         return 0;
@@ -166,7 +166,7 @@ int sigframe_setup(struct task *t, int sig, const struct abi_sigaction *act,
 
     /* The whole XSAVE image when the platform has it (AVX and AVX-512
      * registers survive the handler), else FXSAVE with a minimal header. */
-    static _Thread_local uint8_t fpbuf[XSAVE_MAX + sizeof(uint32_t)];
+    static _Thread_local _Alignas(64) uint8_t fpbuf[XSAVE_MAX + sizeof(uint32_t)];
     size_t fpsize = full_fpstate(t, fpbuf);
     if (!fpsize) {
         write_fpstate(&fx, fpbuf);

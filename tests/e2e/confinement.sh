@@ -46,8 +46,9 @@ status_field() {
 front=$!
 sentry=""
 stub=""
+factory=""
 # If anything below goes wrong, do not leave a sandbox behind.
-tap_on_exit 'for p in $stub $sentry $front; do kill -KILL "$p" 2>/dev/null; done'
+tap_on_exit 'for p in $stub $factory $sentry $front; do kill -KILL "$p" 2>/dev/null; done'
 
 # The front end's children: the Sentry, which is pid 1 of a pid namespace of
 # its own, and (once the front end starts one) the Gofer, which is not.
@@ -59,6 +60,11 @@ for _ in $(seq 1 50); do
     done
     if [ -n "$sentry" ]; then
         stub=$(children "$sentry" | head -n 1)
+        # systrap: the Sentry's child is the stub factory; stubs are its.
+        if [ -n "$stub" ] && [ -n "$(children "$stub")" ]; then
+            factory=$stub
+            stub=$(children "$factory" | head -n 1)
+        fi
         [ -n "$stub" ] && break
     fi
     sleep 0.1
@@ -118,6 +124,18 @@ else
     fail "stub: its root directory can be listed" "$root_list"
 fi
 diag "stub TracerPid: $(status_field "$stub" TracerPid) (Sentry is $sentry)"
+
+# systrap's stub factory: as confined as the stubs it forks.
+if [ -n "$factory" ]; then
+    is "$(status_field "$factory" Seccomp)" 2 "stub factory: Seccomp is 2 (filter mode)"
+    is "$(status_field "$factory" NoNewPrivs)" 1 "stub factory: NoNewPrivs is 1"
+    is "$(status_field "$factory" CapEff)" 0000000000000000 "stub factory: no capabilities"
+    if root_list=$(ls -A "/proc/$factory/root/" 2>&1); then
+        is "$root_list" "" "stub factory: its root directory is empty"
+    else
+        fail "stub factory: its root directory can be listed" "$root_list"
+    fi
+fi
 
 # The Gofer, when the front end started one: confined before serving.
 if [ -n "$gofer" ]; then

@@ -9,6 +9,14 @@ moat=$1 guest=$2
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
+descendants() {
+    local k
+    for k in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+        echo "$k"
+        descendants "$k"
+    done
+}
+
 # count ROUNDS: "threads stubs" of the Sentry once the guest is done
 count() {
     : >"$out"
@@ -31,9 +39,9 @@ count() {
         return
     fi
     threads=$(ls /proc/$sentry/task 2>/dev/null | wc -l)
-    for t in /proc/$sentry/task/*; do
-        stubs=$((stubs + $(wc -w <"$t/children" 2>/dev/null || echo 0)))
-    done
+    # Every process below the Sentry: ptrace's stubs are its children,
+    # systrap's are children of its stub factory.
+    stubs=$(descendants "$sentry" | wc -w)
     wait "$fe"
     echo "$threads $stubs"
 }
