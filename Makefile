@@ -14,7 +14,7 @@ DEPS := gcc make meson ninja-build pkg-config python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs format clean
+.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs bench-platforms format clean
 
 all: build
 
@@ -67,6 +67,9 @@ bench-programs: build
 
 bench-procs: build
 	ninja -C $(BUILD) bench-procs
+
+bench-platforms: build
+	ninja -C $(BUILD) bench-platforms
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
