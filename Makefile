@@ -35,7 +35,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)
 
 run: build
-	@echo "== moat do -- /bin/busybox echo (static busybox, ptrace platform)"
+	@echo "== moat do -- /bin/busybox echo (static busybox, systrap platform)"
 	./$(BUILD)/runtime/moat do -- /bin/busybox echo "hello from inside the moat sandbox"
 	@echo "== moat do -- /bin/busybox uname -a (the sandbox's own identity)"
 	./$(BUILD)/runtime/moat do --hostname=sandbox -- /bin/busybox uname -a

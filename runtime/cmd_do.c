@@ -31,7 +31,7 @@ static void usage(FILE *out)
             "                         else %s)\n"
             "  --systrap-patching[=true|false]\n"
             "                         systrap: patch trapped syscall instructions so they\n"
-            "                         stop trapping (default: moat's flag, else true)\n"
+            "                         stop trapping (not built yet: every call traps)\n"
             "  --strace               print every guest syscall on stderr\n"
             "  --debug                name denied host calls of the sentry\n"
             "  --debug-log=FILE       write strace and diagnostics to FILE\n"

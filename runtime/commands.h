@@ -6,9 +6,10 @@
 
 #include "platform/platform.h"
 
-/* The platform when neither a flag nor $MOAT_PLATFORM names one. Kept as the
- * one place to change when systrap becomes the default. */
-#define MOAT_DEFAULT_PLATFORM PLATFORM_PTRACE
+/* The platform when neither a flag nor $MOAT_PLATFORM names one: systrap,
+ * which passes the whole suite (a host where it cannot work falls back to
+ * ptrace with a message, sentry/boot/boot.c). */
+#define MOAT_DEFAULT_PLATFORM PLATFORM_SYSTRAP
 
 /* Global flags, accepted before the subcommand as runc's callers pass them.
  * Every subcommand starts from platform and systrap_patching, and its own

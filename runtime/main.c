@@ -104,7 +104,7 @@ static void usage(FILE *out)
             "                      (default: $MOAT_PLATFORM if set, else %s)\n"
             "  --systrap-patching[=true|false]\n"
             "                      systrap: patch trapped syscall instructions into\n"
-            "                      jumps to the stub, so they stop trapping (default true)\n"
+            "                      jumps to the stub (not built yet: every call traps)\n"
             "  -v, --version       print the version\n"
             "  -h, --help          this text\n"
             "\n"

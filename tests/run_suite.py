@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Run the whole meson test suite and close with one summary line.
 
+The suite runs once as configured (the guest tests under every platform,
+the e2e scripts under moat's default platform), then the e2e suite runs again
+under each platform in MOAT_E2E_PLATFORMS (default: ptrace, the one that is
+not the default), so every script passes on both platforms.
+
 meson prints its own summary; CI reads the plain closing line
 "N passed, N failed, N skipped" that this script prints last.
 """
@@ -10,27 +15,36 @@ import subprocess
 import sys
 
 build = sys.argv[1] if len(sys.argv) > 1 else "build-test"
-cmd = ["meson", "test", "-C", build, "--print-errorlogs",
-       "--num-processes", os.environ.get("MOAT_TEST_JOBS", "2")] + sys.argv[2:]
-rc = subprocess.call(cmd)
+base = ["meson", "test", "-C", build, "--print-errorlogs",
+        "--num-processes", os.environ.get("MOAT_TEST_JOBS", "2")]
+extra = sys.argv[2:]
+runs = [(base + extra, "testlog.json")]
+if not extra:
+    for platform in os.environ.get("MOAT_E2E_PLATFORMS", "ptrace").split():
+        runs.append((base + ["--setup", platform, "--suite", "e2e"],
+                     f"testlog-{platform}.json"))
 
-log = os.path.join(build, "meson-logs", "testlog.json")
+rc = 0
 passed = failed = skipped = 0
-try:
-    with open(log) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            result = json.loads(line).get("result", "")
-            if result in ("OK", "EXPECTEDFAIL"):
-                passed += 1
-            elif result == "SKIP":
-                skipped += 1
-            else:
-                failed += 1
-except OSError as e:
-    print(f"moat: no test log at {log}: {e}", file=sys.stderr)
-    failed += 1
+for cmd, logname in runs:
+    print("moat: " + " ".join(cmd), flush=True)
+    rc = subprocess.call(cmd) or rc
+    log = os.path.join(build, "meson-logs", logname)
+    try:
+        with open(log) as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                result = json.loads(line).get("result", "")
+                if result in ("OK", "EXPECTEDFAIL"):
+                    passed += 1
+                elif result == "SKIP":
+                    skipped += 1
+                else:
+                    failed += 1
+    except OSError as e:
+        print(f"moat: no test log at {log}: {e}", file=sys.stderr)
+        failed += 1
 
 if passed + failed == 0:
     print("moat: the suite ran no test", file=sys.stderr)
