@@ -14,7 +14,7 @@ DEPS := gcc make meson ninja-build pkg-config python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs bench-platforms format clean
+.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs bench-platforms bench-handoff format clean
 
 all: build
 
@@ -70,6 +70,9 @@ bench-procs: build
 
 bench-platforms: build
 	ninja -C $(BUILD) bench-platforms
+
+bench-handoff: build
+	ninja -C $(BUILD) bench-handoff
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -107,6 +107,11 @@ const char *platform_name(const struct platform *p)
     return p->name;
 }
 
+size_t platform_stats(const struct platform *p, char *buf, size_t len)
+{
+    return p->ops->stats ? p->ops->stats(p, buf, len) : 0;
+}
+
 int platform_host_socket(const struct platform *p)
 {
     return p->ops->host_socket ? p->ops->host_socket(p) : -1;

@@ -6,7 +6,8 @@
 
 struct platform_ops {
     void (*destroy)(struct platform *p);
-    int (*host_socket)(const struct platform *p); /* optional */
+    int (*host_socket)(const struct platform *p);                     /* optional */
+    size_t (*stats)(const struct platform *p, char *buf, size_t len); /* optional */
     int (*as_create)(struct platform *p, struct platform_as **out);
     void (*as_destroy)(struct platform_as *as);
     int (*as_map)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off);

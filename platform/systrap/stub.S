@@ -230,6 +230,10 @@ systrap_handler:
         mov %rax, SLOT_FSBASE(%r12)
         rdgsbase %rax
         mov %rax, SLOT_GSBASE(%r12)
+        rdtsc                           /* for the handoff measurements */
+        shl $32, %rdx
+        or %rdx, %rax
+        mov %rax, SLOT_T_EVENT(%r12)
         mov $STATE_EVENT, %eax
         xchg %eax, SLOT_STATE(%r12)
         cmpl $0, SLOT_SENTRY_SLEEP(%r12)
@@ -268,6 +272,10 @@ h_sleep:
         syscall
         jmp h_sleep
 h_resumed:
+        rdtsc
+        shl $32, %rdx
+        or %rdx, %rax
+        mov %rax, SLOT_T_RESUMED(%r12)
         movl $0, SLOT_STUB_SLEEP(%r12)
         cmpl $STATE_EXIT, SLOT_STATE(%r12)
         je h_exit

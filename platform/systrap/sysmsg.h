@@ -73,6 +73,8 @@
 #define SLOT_ALTSTACK     72  /* stack_t for sigaltstack */
 #define SLOT_SENTRY_CPU   96  /* u32: where the Sentry thread last waited */
 #define SLOT_STUB_CPU     100 /* u32: where the stub thread last trapped */
+#define SLOT_T_EVENT      104 /* u64: TSC when the handler published the event */
+#define SLOT_T_RESUMED    112 /* u64: TSC when the handler saw the Sentry's go */
 
 /* SLOT_STATE values. */
 #define STATE_DEAD  0 /* the thread is gone (CLONE_CHILD_CLEARTID) */

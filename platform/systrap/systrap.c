@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "abi/sigframe.h"
 #include "platform/platform_impl.h"
@@ -84,6 +85,12 @@ struct systrap_platform {
     uint64_t xfeatures;
     uint32_t mxcsr_mask;
     uint8_t sw_bytes[48];
+    /* Handoff measurements in TSC cycles: guest to Sentry (the handler's
+     * publish to the Sentry seeing it) and back (the Sentry's go to the
+     * handler seeing it), and how often the Sentry had to sleep. */
+    uint64_t tsc0;
+    struct timespec mono0;
+    _Atomic uint64_t to_sentry, to_sentry_n, to_stub, to_stub_n, events, sentry_sleeps;
 };
 
 struct as_op {
@@ -129,6 +136,7 @@ struct systrap_ctx {
     uint64_t fp_off;   /* its FPU image, offset in the slot */
     uint64_t uc_flags;
     uint64_t ev_fsbase, ev_gsbase;
+    uint64_t t_resume; /* TSC of our last go */
     atomic_bool kicked;
 };
 
@@ -395,6 +403,7 @@ static int wait_event(struct systrap_ctx *ctx)
             atomic_store(sleeping, 0);
             return v == STATE_DEAD;
         }
+        atomic_fetch_add_explicit(&ctx->as->p->sentry_sleeps, 1, memory_order_relaxed);
         long r = futex_wait(st, v, LIVENESS_NS);
         atomic_store(sleeping, 0);
         if (r == -ETIMEDOUT) {
@@ -553,6 +562,7 @@ static void resume(struct systrap_ctx *ctx)
 {
     store_frame(ctx);
     ctx->stopped = false;
+    ctx->t_resume = __rdtsc();
     _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
     atomic_store(st, STATE_RUN);
     if (atomic_load(slot_word(ctx, SLOT_STUB_SLEEP)))
@@ -622,6 +632,46 @@ static int await_birth(struct systrap_ctx *ctx)
     return 0;
 }
 
+/* Account one round trip, from the handler's time stamps (guest-writable:
+ * implausible values are dropped). */
+static void measure(struct systrap_ctx *ctx, uint64_t seen)
+{
+    struct systrap_platform *p = ctx->as->p;
+    const uint64_t limit = 1ULL << 40;
+    uint64_t published = slot_u64(ctx, SLOT_T_EVENT), resumed = slot_u64(ctx, SLOT_T_RESUMED);
+    atomic_fetch_add_explicit(&p->events, 1, memory_order_relaxed);
+    if (published <= seen && seen - published < limit) {
+        atomic_fetch_add_explicit(&p->to_sentry, seen - published, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->to_sentry_n, 1, memory_order_relaxed);
+    }
+    if (ctx->t_resume && resumed >= ctx->t_resume && resumed - ctx->t_resume < limit) {
+        atomic_fetch_add_explicit(&p->to_stub, resumed - ctx->t_resume, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->to_stub_n, 1, memory_order_relaxed);
+    }
+}
+
+static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
+{
+    const struct systrap_platform *p = (const struct systrap_platform *)base;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double ns =
+        (double)(now.tv_sec - p->mono0.tv_sec) * 1e9 + (double)(now.tv_nsec - p->mono0.tv_nsec);
+    double per_ns = ns > 0 ? (double)(__rdtsc() - p->tsc0) / ns : 0;
+    uint64_t a = atomic_load(&p->to_sentry), an = atomic_load(&p->to_sentry_n);
+    uint64_t b = atomic_load(&p->to_stub), bn = atomic_load(&p->to_stub_n);
+    if (per_ns <= 0)
+        return 0;
+    int n = snprintf(buf, len,
+                     "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns "
+                     "(means); the Sentry slept %llu times\n",
+                     (unsigned long long)atomic_load(&p->events),
+                     an ? (double)a / (double)an / per_ns : 0.0,
+                     bn ? (double)b / (double)bn / per_ns : 0.0,
+                     (unsigned long long)atomic_load(&p->sentry_sleeps));
+    return n > 0 ? (size_t)n : 0;
+}
+
 static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
 {
     struct systrap_ctx *ctx = (struct systrap_ctx *)ctx_;
@@ -642,6 +692,7 @@ static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
         died(ctx, ev);
         return 0;
     }
+    measure(ctx, __rdtsc());
     struct abi_ucontext uc;
     struct abi_siginfo si;
     if (capture(ctx, &uc, &si) != 0) {
@@ -698,14 +749,21 @@ static int systrap_ctx_set_fpu(struct platform_ctx *ctx_, const struct abi_fxsav
     return 0;
 }
 
+/* The XSAVE calls need a host with XSAVE frames and a frame to work on. */
+static int xstate_usable(const struct systrap_ctx *ctx)
+{
+    if (ctx->as->p->xsize <= 512)
+        return -ENOSYS;
+    return ctx->stopped ? 0 : -ESRCH;
+}
+
 static int systrap_ctx_get_xstate(struct platform_ctx *ctx_, void *buf, size_t cap, size_t *len)
 {
     struct systrap_ctx *ctx = (struct systrap_ctx *)ctx_;
     struct systrap_platform *p = ctx->as->p;
-    if (p->xsize <= 512)
-        return -ENOSYS;
-    if (!ctx->stopped)
-        return -ESRCH;
+    int err = xstate_usable(ctx);
+    if (err)
+        return err;
     size_t n = cap < p->xsize ? cap : p->xsize;
     memcpy(buf, frame_fp(ctx), n);
     *len = n;
@@ -718,10 +776,9 @@ static int systrap_ctx_set_xstate(struct platform_ctx *ctx_, const void *buf, si
 {
     struct systrap_ctx *ctx = (struct systrap_ctx *)ctx_;
     struct systrap_platform *p = ctx->as->p;
-    if (p->xsize <= 512)
-        return -ENOSYS;
-    if (!ctx->stopped)
-        return -ESRCH;
+    int err = xstate_usable(ctx);
+    if (err)
+        return err;
     if (len != p->xsize)
         return -EINVAL;
     const uint8_t *img = buf;
@@ -993,6 +1050,7 @@ static int systrap_host_socket(const struct platform *base)
 static const struct platform_ops systrap_ops = {
     .destroy = systrap_destroy,
     .host_socket = systrap_host_socket,
+    .stats = systrap_stats,
     .as_create = systrap_as_create,
     .as_destroy = systrap_as_destroy,
     .as_map = systrap_as_map,
@@ -1039,6 +1097,8 @@ int platform_systrap_create(int memfd, struct platform **out, const char **why)
     p->base.name = "systrap";
     p->memfd = memfd;
     p->factory.sock = -1;
+    p->tsc0 = __rdtsc();
+    clock_gettime(CLOCK_MONOTONIC, &p->mono0);
     pthread_mutex_init(&p->factory_lock, NULL);
     pthread_mutex_init(&p->xlock, NULL);
     int err = platform_stub_install(&p->base, systrap_stub_start,
