@@ -101,20 +101,22 @@ __attribute__((noreturn)) static void stub_child(int shmfd, int donefd)
             syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
     }
     /* Every event reaches the handler on the thread's own slot stack, with
-     * every other signal blocked while it runs. */
-    static const int handled[] = {
-        SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SYSTRAP_KICK_SIGNAL};
+     * every other signal blocked while it runs: the syscall trap, faults,
+     * the kick, and any other signal sent from outside, which the Sentry
+     * hands to the guest as ptrace's platform does (only SIGKILL and
+     * SIGSTOP cannot be caught). */
     struct ksigaction sa = {
         .handler = systrap_stub_addr(systrap_handler),
         .flags = SA_SIGINFO | SA_ONSTACK | KSA_RESTORER,
         .restorer = systrap_stub_addr(systrap_restorer),
         .mask = ~0ULL,
     };
-    for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-        if (syscall(SYS_rt_sigaction, handled[i], &sa, NULL, 8) < 0)
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (syscall(SYS_rt_sigaction, sig, &sa, NULL, 8) < 0)
             syscall(SYS_exit_group, 127);
-    struct ksigaction dfl = {.handler = (uint64_t)SIG_DFL};
-    syscall(SYS_rt_sigaction, SIGCHLD, &dfl, NULL, 8);
+    }
     uint64_t all = ~0ULL;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
     if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

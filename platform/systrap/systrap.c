@@ -1076,6 +1076,13 @@ int platform_systrap_create(int memfd, struct platform **out, const char **why)
         *why = "the host does not let user code set fs and gs bases (FSGSBASE)";
         return -ENOSYS;
     }
+    /* The handler reads its CPU with rdtscp. */
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001), "c"(0));
+    if (!(d & (1u << 27))) {
+        *why = "the CPU has no rdtscp";
+        return -ENOSYS;
+    }
     uint32_t trap = SECCOMP_RET_TRAP;
     if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &trap) < 0) {
         *why = "the host kernel has no seccomp SECCOMP_RET_TRAP";

@@ -1,10 +1,17 @@
-/* The ptrace platform against real stub processes: syscall stops, faults,
+/* Both platforms against real stub processes: syscall stops, faults,
  * mapping memory-file ranges, registers, interruption, what a stub process
- * holds (nothing but the stub page and the vDSO), and guest threads whose
- * contexts belong to different threads of the test (as Sentry threads). */
+ * holds, and guest threads whose contexts run on different threads of the
+ * test (as Sentry threads).
+ *
+ * Every behaviour platform.h promises for both platforms is one body run by
+ * two suites, <group>_ptrace and <group>_systrap (BOTH_PLATFORMS). What only
+ * one platform does has its own test, in that platform's suite, saying why:
+ * ptrace ties a context to the Sentry thread that traces it, systrap has no
+ * tracer but a region it shares with guest code, which the guest can write. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -12,21 +19,26 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
+/* The layout of systrap's shared region, which its guest tests scribble on. */
+#include "platform/systrap/sysmsg.h"
 
 #define CODE_ADDR 0x400000ULL
 #define DATA_ADDR 0x600000ULL
+#define DATA_OFF  65536
 
+static enum platform_kind kind;
 static int memfd;
 static unsigned char *mem;
 static struct platform *plat;
 static struct platform_as *as;
 static struct platform_ctx *ctx;
 
-static void setup(void)
+static void setup_platform_only(void)
 {
     memfd = memfd_create("test-mem", MFD_CLOEXEC);
     cr_assert(memfd >= 0);
@@ -34,8 +46,24 @@ static void setup(void)
     mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
     cr_assert(mem != MAP_FAILED);
     const char *why = NULL;
-    int err = platform_create(PLATFORM_PTRACE, memfd, &plat, &why);
+    int err = platform_create(kind, memfd, &plat, &why);
+    /* systrap needs CPU and kernel features a host may lack; the Sentry
+     * then falls back to ptrace, and these tests have nothing to test. */
+    if (err == -ENOSYS && kind == PLATFORM_SYSTRAP)
+        cr_skip_test("no systrap here: %s", why ? why : "");
     cr_assert_eq(err, 0, "platform_create: %d %s", err, why ? why : "");
+}
+
+static void teardown_platform_only(void)
+{
+    platform_destroy(plat);
+    munmap(mem, 1 << 20);
+    close(memfd);
+}
+
+static void setup(void)
+{
+    setup_platform_only();
     cr_assert_eq(platform_as_create(plat, &as), 0);
     cr_assert_eq(platform_ctx_create(as, &ctx), 0);
 }
@@ -44,10 +72,45 @@ static void teardown(void)
 {
     platform_ctx_destroy(ctx);
     platform_as_destroy(as);
-    platform_destroy(plat);
-    munmap(mem, 1 << 20);
-    close(memfd);
+    teardown_platform_only();
 }
+
+static void setup_ptrace(void)
+{
+    kind = PLATFORM_PTRACE;
+    setup();
+}
+
+static void setup_systrap(void)
+{
+    kind = PLATFORM_SYSTRAP;
+    setup();
+}
+
+static void setup_ptrace_platform_only(void)
+{
+    kind = PLATFORM_PTRACE;
+    setup_platform_only();
+}
+
+static void setup_systrap_platform_only(void)
+{
+    kind = PLATFORM_SYSTRAP;
+    setup_platform_only();
+}
+
+/* One body, one test in each platform's suite of the group. */
+#define BOTH_PLATFORMS(group, name)                                                                \
+    static void group##_##name(void);                                                              \
+    Test(group##_ptrace, name)                                                                     \
+    {                                                                                              \
+        group##_##name();                                                                          \
+    }                                                                                              \
+    Test(group##_systrap, name)                                                                    \
+    {                                                                                              \
+        group##_##name();                                                                          \
+    }                                                                                              \
+    static void group##_##name(void)
 
 /* Put code at memory-file offset 0, map it at CODE_ADDR and point rip at it. */
 static void load_code(const unsigned char *code, size_t len)
@@ -59,9 +122,18 @@ static void load_code(const unsigned char *code, size_t len)
     r->rip = CODE_ADDR;
 }
 
-TestSuite(platform_ptrace, .init = setup, .fini = teardown, .timeout = 30);
+static void run_expect_syscall(struct platform_ctx *c, uint64_t nr)
+{
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(c, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL, "event %d signo %d", ev.kind, ev.signo);
+    cr_assert_eq(platform_ctx_regs(c)->orig_rax, nr);
+}
 
-Test(platform_ptrace, syscall_stops_before_the_host_runs_it)
+TestSuite(platform_ptrace, .init = setup_ptrace, .fini = teardown, .timeout = 30);
+TestSuite(platform_systrap, .init = setup_systrap, .fini = teardown, .timeout = 30);
+
+BOTH_PLATFORMS(platform, syscall_stops_before_the_host_runs_it)
 {
     /* mov $39,%eax (getpid); syscall; mov $60,%eax; mov $7,%edi; syscall (exit 7) */
     static const unsigned char code[] = {0xb8, 39, 0,    0, 0, 0x0f, 0x05, 0xb8, 60,  0,
@@ -83,7 +155,7 @@ Test(platform_ptrace, syscall_stops_before_the_host_runs_it)
     cr_assert_eq(kill(platform_as_host_pid(as), 0), 0);
 }
 
-Test(platform_ptrace, result_register_reaches_the_guest)
+BOTH_PLATFORMS(platform, result_register_reaches_the_guest)
 {
     /* getpid; mov %rax,%rdi; mov $60,%eax; syscall */
     static const unsigned char code[] = {0xb8, 39,   0,  0, 0, 0x0f, 0x05, 0x48, 0x89,
@@ -97,7 +169,7 @@ Test(platform_ptrace, result_register_reaches_the_guest)
     cr_assert_eq(platform_ctx_regs(ctx)->rdi, 0x1234);
 }
 
-Test(platform_ptrace, fault_on_unmapped_memory_then_resume_after_mapping)
+BOTH_PLATFORMS(platform, fault_on_unmapped_memory_then_resume_after_mapping)
 {
     /* movl $0x55, DATA_ADDR; mov $60,%eax; syscall */
     static const unsigned char code[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0,
@@ -119,7 +191,7 @@ Test(platform_ptrace, fault_on_unmapped_memory_then_resume_after_mapping)
     cr_assert_eq(mem[65536], 0x55);
 }
 
-Test(platform_ptrace, protect_and_unmap_take_effect)
+BOTH_PLATFORMS(platform, protect_and_unmap_take_effect)
 {
     static const unsigned char code[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0,
                                          0,    0,    0xb8, 60,   0,    0,    0,    0x0f, 0x05};
@@ -140,7 +212,7 @@ Test(platform_ptrace, protect_and_unmap_take_effect)
     cr_assert(ev.exec, "an instruction fetch from unmapped memory is flagged as exec");
 }
 
-Test(platform_ptrace, int3_and_ud2_are_faults)
+BOTH_PLATFORMS(platform, int3_and_ud2_are_faults)
 {
     static const unsigned char code[] = {0xcc, 0x0f, 0x0b};
     load_code(code, sizeof(code));
@@ -148,12 +220,13 @@ Test(platform_ptrace, int3_and_ud2_are_faults)
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
     cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
     cr_assert_eq(ev.signo, SIGTRAP);
+    cr_expect_eq(ev.trapno, 3, "int3 is trap 3");
     cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
     cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
     cr_assert_eq(ev.signo, SIGILL);
 }
 
-Test(platform_ptrace, interrupt_stops_a_spinning_guest)
+BOTH_PLATFORMS(platform, interrupt_stops_a_spinning_guest)
 {
     static const unsigned char code[] = {0xeb, 0xfe}; /* jmp . */
     load_code(code, sizeof(code));
@@ -164,7 +237,23 @@ Test(platform_ptrace, interrupt_stops_a_spinning_guest)
     cr_assert_eq(ev.signo, 0, "a kick is reported as signo 0");
 }
 
-Test(platform_ptrace, a_signal_from_outside_is_reported_with_its_number)
+/* SIGURG is the kick signal of both platforms: sent with kill() rather than
+ * by the platform's own tgkill, it is a signal from outside, not a kick. */
+BOTH_PLATFORMS(platform, a_signal_from_outside_is_reported_with_its_number)
+{
+    static const unsigned char code[] = {0xeb, 0xfe};
+    load_code(code, sizeof(code));
+    kill(platform_as_host_pid(as), SIGURG);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_INTERRUPT);
+    cr_assert_eq(ev.signo, SIGURG);
+}
+
+/* Any other catchable host signal from outside reaches the Sentry as an
+ * interruption with its number: a tracer sees it before its default action,
+ * and the systrap stub handles every signal but SIGKILL and SIGSTOP. */
+BOTH_PLATFORMS(platform, any_signal_from_outside_is_reported_with_its_number)
 {
     static const unsigned char code[] = {0xeb, 0xfe};
     load_code(code, sizeof(code));
@@ -175,7 +264,7 @@ Test(platform_ptrace, a_signal_from_outside_is_reported_with_its_number)
     cr_assert_eq(ev.signo, SIGUSR1);
 }
 
-Test(platform_ptrace, a_killed_stub_is_reported_dead)
+BOTH_PLATFORMS(platform, a_killed_stub_is_reported_dead)
 {
     static const unsigned char code[] = {0xeb, 0xfe};
     load_code(code, sizeof(code));
@@ -186,7 +275,7 @@ Test(platform_ptrace, a_killed_stub_is_reported_dead)
     cr_assert_eq(ev.signo, SIGKILL);
 }
 
-Test(platform_ptrace, fpu_state_round_trips)
+BOTH_PLATFORMS(platform, fpu_state_round_trips)
 {
     struct abi_fxsave fx;
     cr_assert_eq(platform_ctx_reset_fpu(ctx), 0);
@@ -200,7 +289,9 @@ Test(platform_ptrace, fpu_state_round_trips)
     cr_assert_eq(fx.xmm_space[0], 0xdeadbeef);
 }
 
-Test(platform_ptrace, stub_holds_only_the_stub_page_and_vdso)
+/* systrap adds the region it shares with the stub's threads (sysmsg.h) and
+ * the eventfd its control thread signals; ptrace needs neither. */
+BOTH_PLATFORMS(platform, stub_holds_only_the_stub_page_and_vdso)
 {
     char path[64], line[512];
     snprintf(path, sizeof(path), "/proc/%d/maps", platform_as_host_pid(as));
@@ -211,20 +302,22 @@ Test(platform_ptrace, stub_holds_only_the_stub_page_and_vdso)
         unsigned long long s, e;
         cr_assert_eq(sscanf(line, "%llx-%llx", &s, &e), 2);
         bool ok = strstr(line, "moat-stub") || strstr(line, "[vdso]") || strstr(line, "[vvar") ||
-                  strstr(line, "[vsyscall]");
+                  strstr(line, "[vsyscall]") ||
+                  (kind == PLATFORM_SYSTRAP && strstr(line, "moat-sysmsg"));
         cr_expect(ok, "unexpected mapping in the stub: %s", line);
         n++;
     }
     fclose(f);
     cr_expect(n >= 1);
-    /* And no fd but the memory file. */
+    /* And no fd but the memory file (and systrap's eventfd). */
     snprintf(path, sizeof(path), "/proc/%d/fd", platform_as_host_pid(as));
     char cmd[128];
-    snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) -eq 1", path);
-    cr_expect_eq(system(cmd), 0, "the stub holds exactly one fd");
+    int fds = kind == PLATFORM_SYSTRAP ? 2 : 1;
+    snprintf(cmd, sizeof(cmd), "test $(ls %s | wc -l) -eq %d", path, fds);
+    cr_expect_eq(system(cmd), 0, "the stub holds exactly %d fd(s)", fds);
 }
 
-Test(platform_ptrace, guest_range_ends_below_the_stub)
+BOTH_PLATFORMS(platform, guest_range_ends_below_the_stub)
 {
     struct platform_range r[4];
     size_t n = platform_reserved(plat, r, 4);
@@ -235,7 +328,7 @@ Test(platform_ptrace, guest_range_ends_below_the_stub)
         cr_expect_geq(vdso, platform_max_addr(plat));
 }
 
-Test(platform_ptrace, a_failed_unmap_retires_the_stub)
+BOTH_PLATFORMS(platform, a_failed_unmap_retires_the_stub)
 {
     static const unsigned char code[] = {0xeb, 0xfe};
     load_code(code, sizeof(code));
@@ -246,6 +339,120 @@ Test(platform_ptrace, a_failed_unmap_retires_the_stub)
     cr_assert_eq(platform_ctx_run(ctx, &ev), -EIO);
 }
 
+BOTH_PLATFORMS(platform, a_jump_to_non_executable_memory_is_flagged_exec)
+{
+    /* mov $DATA_ADDR,%eax; jmp *%rax */
+    static const unsigned char code[] = {0xb8, 0x00, 0x00, 0x60, 0x00, 0xff, 0xe0};
+    load_code(code, sizeof(code));
+    cr_assert_eq(
+        platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ | PLATFORM_PROT_WRITE, DATA_OFF),
+        0);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT, "event %d signo %d", ev.kind, ev.signo);
+    cr_expect_eq(ev.signo, SIGSEGV);
+    cr_expect_eq(ev.si_code, SEGV_ACCERR, "the page is mapped, only not executable");
+    cr_expect_eq(ev.addr, DATA_ADDR);
+    cr_expect_eq(platform_ctx_regs(ctx)->rip, DATA_ADDR);
+    cr_expect(ev.exec, "an instruction fetch is flagged exec");
+    cr_expect(!ev.write);
+}
+
+/* The XSAVE header (after the 512-byte legacy area): xstate_bv, xcomp_bv,
+ * then 48 reserved bytes. */
+#define XSAVE_HDR  512
+#define XSTATE_MAX 16384
+#define XMM0_OFF   160
+
+static uint64_t host_xcr0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Write xmm0's low half and mark x87/SSE as present in xstate_bv. */
+static void image_set_xmm0(unsigned char *img, uint64_t v)
+{
+    memcpy(img + XMM0_OFF, &v, sizeof(v));
+    uint64_t bv;
+    memcpy(&bv, img + XSAVE_HDR, sizeof(bv));
+    bv |= 3;
+    memcpy(img + XSAVE_HDR, &bv, sizeof(bv));
+}
+
+BOTH_PLATFORMS(platform, xstate_round_trips_and_malformed_headers_are_refused)
+{
+    /* 1: movq %xmm0,%rdi; getpid; jmp 1b */
+    static const unsigned char code[] = {0x66, 0x48, 0x0f, 0x7e, 0xc7, 0xb8, 39,
+                                         0,    0,    0,    0x0f, 0x05, 0xeb, 0xf2};
+    load_code(code, sizeof(code));
+    static unsigned char good[XSTATE_MAX], bad[XSTATE_MAX], back[XSTATE_MAX];
+    size_t len = 0;
+    int err = platform_ctx_get_xstate(ctx, good, sizeof(good), &len);
+    if (err == -ENOSYS)
+        cr_skip_test("the host has no XSAVE");
+    cr_assert_eq(err, 0);
+    cr_assert_gt(len, XSAVE_HDR + 64, "an XSAVE image has a header: %zu bytes", len);
+    image_set_xmm0(good, 0x1111222233334444ULL);
+    cr_assert_eq(platform_ctx_set_xstate(ctx, good, len), 0);
+    /* What was set is what get gives back. */
+    size_t len2 = 0;
+    cr_assert_eq(platform_ctx_get_xstate(ctx, back, sizeof(back), &len2), 0);
+    cr_assert_eq(len2, len);
+    cr_expect_eq(memcmp(back + XMM0_OFF, good + XMM0_OFF, 8), 0);
+
+    uint64_t missing = 0;
+    for (int b = 2; b < 63 && !missing; b++)
+        if (!(host_xcr0() & (1ULL << b)))
+            missing = 1ULL << b;
+    cr_assert_neq(missing, 0);
+    for (int kase = 0; kase < 5; kase++) {
+        memcpy(bad, good, len);
+        image_set_xmm0(bad, 0xbadbadbadbadULL);
+        uint64_t v;
+        const char *what = "";
+        switch (kase) {
+        case 0: /* compacted format */
+            v = 1ULL << 63 | 3;
+            memcpy(bad + XSAVE_HDR + 8, &v, sizeof(v));
+            what = "xcomp_bv set";
+            break;
+        case 1:
+            bad[XSAVE_HDR + 16] = 1;
+            what = "first reserved header byte";
+            break;
+        case 2:
+            bad[XSAVE_HDR + 63] = 0x80;
+            what = "last reserved header byte";
+            break;
+        case 3:
+            memcpy(&v, bad + XSAVE_HDR, sizeof(v));
+            v |= missing;
+            memcpy(bad + XSAVE_HDR, &v, sizeof(v));
+            what = "xstate_bv with a feature the host lacks";
+            break;
+        case 4: {
+            uint32_t mxcsr = 0xffffffff;
+            memcpy(bad + 24, &mxcsr, sizeof(mxcsr));
+            what = "reserved MXCSR bits";
+            break;
+        }
+        }
+        cr_expect_eq(platform_ctx_set_xstate(ctx, bad, len), -EINVAL, "%s", what);
+    }
+    /* None of them reached the context: it runs with the good image. */
+    run_expect_syscall(ctx, 39);
+    cr_expect_eq(platform_ctx_regs(ctx)->rdi, 0x1111222233334444ULL);
+    /* And a good image still takes effect after the refusals. */
+    cr_assert_eq(platform_ctx_get_xstate(ctx, good, sizeof(good), &len2), 0);
+    cr_assert_eq(len2, len);
+    image_set_xmm0(good, 0x5555666677778888ULL);
+    cr_assert_eq(platform_ctx_set_xstate(ctx, good, len), 0);
+    run_expect_syscall(ctx, 39);
+    cr_expect_eq(platform_ctx_regs(ctx)->rdi, 0x5555666677778888ULL);
+}
+
 /* ---- guest threads: contexts owned by different Sentry threads ---- */
 
 /* One code page, several entry points. */
@@ -254,7 +461,6 @@ Test(platform_ptrace, a_failed_unmap_retires_the_stub)
 #define ENTRY_SPIN         0x40 /* jmp . */
 #define ENTRY_CLONE        0x60 /* clone; mov %rax,%rdi; exit */
 #define CLONE_RESUME       (ENTRY_CLONE + 7)
-#define DATA_OFF           65536
 
 static void load_thread_code(void)
 {
@@ -270,14 +476,6 @@ static void load_thread_code(void)
     memcpy(mem + ENTRY_CLONE, clone, sizeof(clone));
     cr_assert_eq(platform_as_map(as, CODE_ADDR, 4096, PLATFORM_PROT_READ | PLATFORM_PROT_EXEC, 0),
                  0);
-}
-
-static void run_expect_syscall(struct platform_ctx *c, uint64_t nr)
-{
-    struct platform_event ev;
-    cr_assert_eq(platform_ctx_run(c, &ev), 0);
-    cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL, "event %d signo %d", ev.kind, ev.signo);
-    cr_assert_eq(platform_ctx_regs(c)->orig_rax, nr);
 }
 
 /* Stub threads that are alive (not zombies). */
@@ -309,9 +507,28 @@ static int live_threads(int pid)
     return n;
 }
 
-/* The test process has no child left, not even a zombie. */
-static void expect_no_children(void)
+/* Stub threads besides the guest threads: systrap's control thread. */
+static int helper_threads(void)
 {
+    return kind == PLATFORM_SYSTRAP ? 1 : 0;
+}
+
+/* The stub process is gone, not even a zombie left. ptrace stubs are the
+ * test's children, which the platform must reap itself: the test process
+ * then has no child at all. systrap stubs are children of its factory (a
+ * child of the test that lives as long as the platform), which leaves their
+ * reaping to the kernel. */
+static void expect_stub_gone(int pid)
+{
+    bool gone = false;
+    for (int i = 0; i < 2000 && !gone; i++) {
+        gone = kill(pid, 0) < 0 && errno == ESRCH;
+        if (!gone)
+            usleep(1000);
+    }
+    cr_expect(gone, "stub %d still exists (a zombie, or alive)", pid);
+    if (kind != PLATFORM_PTRACE)
+        return;
     int st;
     errno = 0;
     pid_t r = waitpid(-1, &st, WNOHANG | __WALL);
@@ -319,27 +536,12 @@ static void expect_no_children(void)
               errno);
 }
 
-static void setup_platform_only(void)
-{
-    memfd = memfd_create("test-mem", MFD_CLOEXEC);
-    cr_assert(memfd >= 0);
-    cr_assert(ftruncate(memfd, 1 << 20) == 0);
-    mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-    cr_assert(mem != MAP_FAILED);
-    const char *why = NULL;
-    cr_assert_eq(platform_create(PLATFORM_PTRACE, memfd, &plat, &why), 0);
-}
-
-static void teardown_platform_only(void)
-{
-    platform_destroy(plat);
-    munmap(mem, 1 << 20);
-    close(memfd);
-}
-
-TestSuite(platform_threads, .init = setup, .fini = teardown, .timeout = 30);
-TestSuite(platform_lifetime, .init = setup_platform_only, .fini = teardown_platform_only,
-          .timeout = 30);
+TestSuite(platform_threads_ptrace, .init = setup_ptrace, .fini = teardown, .timeout = 30);
+TestSuite(platform_threads_systrap, .init = setup_systrap, .fini = teardown, .timeout = 30);
+TestSuite(platform_lifetime_ptrace, .init = setup_ptrace_platform_only,
+          .fini = teardown_platform_only, .timeout = 30);
+TestSuite(platform_lifetime_systrap, .init = setup_systrap_platform_only,
+          .fini = teardown_platform_only, .timeout = 30);
 
 struct worker {
     struct platform_ctx *ctx;
@@ -372,7 +574,7 @@ static void *syscall_worker(void *arg)
     return NULL;
 }
 
-Test(platform_threads, two_threads_run_contexts_of_one_address_space_at_once)
+BOTH_PLATFORMS(platform_threads, two_threads_run_contexts_of_one_address_space_at_once)
 {
     load_thread_code();
     uint64_t value = 0x1122334455667788ULL;
@@ -418,7 +620,9 @@ static void *stranger(void *arg)
     return NULL;
 }
 
-Test(platform_threads, a_thread_that_traces_no_context_of_the_space_gets_eperm)
+/* ptrace only: ptrace ties a tracee to one tracer thread. systrap lets any
+ * thread do all of it (platform_systrap::any_thread_runs_maps_and_unmaps). */
+Test(platform_threads_ptrace, a_thread_that_traces_no_context_of_the_space_gets_eperm)
 {
     load_thread_code();
     int err[4];
@@ -456,7 +660,7 @@ static void *clone_child_worker(void *arg)
     return NULL;
 }
 
-Test(platform_threads, a_clone_attached_elsewhere_starts_at_the_clone_point)
+BOTH_PLATFORMS(platform_threads, a_clone_attached_elsewhere_starts_at_the_clone_point)
 {
     load_thread_code();
     struct abi_fxsave fx;
@@ -470,7 +674,9 @@ Test(platform_threads, a_clone_attached_elsewhere_starts_at_the_clone_point)
     struct platform_ctx *b;
     cr_assert_eq(platform_ctx_clone(ctx, &b), 0);
     struct platform_event ev;
-    cr_expect_eq(platform_ctx_run(b, &ev), -EPERM, "nobody owns a context before attach");
+    /* Ownership is ptrace's rule; under systrap a run here would start b. */
+    if (kind == PLATFORM_PTRACE)
+        cr_expect_eq(platform_ctx_run(b, &ev), -EPERM, "nobody owns a context before attach");
 
     /* The parent goes on with its own return value. */
     platform_ctx_regs(ctx)->rax = 4321;
@@ -501,7 +707,7 @@ static void *kick_later(void *arg)
     return NULL;
 }
 
-Test(platform_threads, a_kick_from_another_thread_stops_a_spinning_guest)
+BOTH_PLATFORMS(platform_threads, a_kick_from_another_thread_stops_a_spinning_guest)
 {
     load_thread_code();
     platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_SPIN;
@@ -528,7 +734,7 @@ static void *spin_worker(void *arg)
     return NULL;
 }
 
-Test(platform_threads, a_kick_reaches_a_cloned_context_on_its_own_thread)
+BOTH_PLATFORMS(platform_threads, a_kick_reaches_a_cloned_context_on_its_own_thread)
 {
     load_thread_code();
     struct platform_ctx *b;
@@ -591,7 +797,7 @@ out:
     return NULL;
 }
 
-Test(platform_lifetime, the_initial_context_exits_and_its_thread_ends_while_a_clone_runs)
+BOTH_PLATFORMS(platform_lifetime, the_initial_context_exits_and_its_thread_ends_while_a_clone_runs)
 {
     struct creator c = {0};
     pthread_t th;
@@ -609,14 +815,15 @@ Test(platform_lifetime, the_initial_context_exits_and_its_thread_ends_while_a_cl
     pthread_join(th, NULL);
     cr_assert_eq(c.err, 0);
     /* Detached at their exit stops, the others finish exiting on their own. */
-    for (int i = 0; i < 1000 && live_threads(pid) != 1; i++)
+    int left = 1 + helper_threads();
+    for (int i = 0; i < 1000 && live_threads(pid) != left; i++)
         usleep(1000);
-    cr_expect_eq(live_threads(pid), 1, "only the running clone is left");
+    cr_expect_eq(live_threads(pid), left, "only the running clone is left");
     /* The creator's exit (PTRACE_O_EXITKILL) killed nothing. */
     for (int i = 0; i < 50; i++)
         run_expect_syscall(b, 39);
     cr_assert_eq(kill(pid, 0), 0);
-    cr_expect_eq(live_threads(pid), 1);
+    cr_expect_eq(live_threads(pid), left);
     /* Address-space operations now go through the clone. */
     cr_assert_eq(platform_as_protect(c.as, CODE_ADDR, 4096, PLATFORM_PROT_READ), 0);
     struct platform_event ev;
@@ -624,7 +831,7 @@ Test(platform_lifetime, the_initial_context_exits_and_its_thread_ends_while_a_cl
     cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
     platform_ctx_destroy(b);
     platform_as_destroy(c.as);
-    expect_no_children();
+    expect_stub_gone(pid);
 }
 
 static void *destroy_as(void *arg)
@@ -633,7 +840,7 @@ static void *destroy_as(void *arg)
     return NULL;
 }
 
-Test(platform_lifetime, destroying_an_address_space_from_another_thread_leaves_no_zombie)
+BOTH_PLATFORMS(platform_lifetime, destroying_an_address_space_from_another_thread_leaves_no_zombie)
 {
     struct platform_ctx *a;
     cr_assert_eq(platform_as_create(plat, &as), 0);
@@ -642,17 +849,20 @@ Test(platform_lifetime, destroying_an_address_space_from_another_thread_leaves_n
     platform_ctx_regs(a)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
     run_expect_syscall(a, 39);
     platform_ctx_destroy(a);
+    int pid = platform_as_host_pid(as);
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, destroy_as, as), 0);
     pthread_join(th, NULL);
-    expect_no_children();
+    expect_stub_gone(pid);
 }
 
-Test(platform_lifetime, killing_a_space_whose_contexts_run_on_several_threads_leaves_no_zombie)
+BOTH_PLATFORMS(platform_lifetime,
+               killing_a_space_whose_contexts_run_on_several_threads_leaves_no_zombie)
 {
     struct platform_ctx *a, *b;
     cr_assert_eq(platform_as_create(plat, &as), 0);
     cr_assert_eq(platform_ctx_create(as, &a), 0);
+    int pid = platform_as_host_pid(as);
     load_thread_code();
     cr_assert_eq(platform_ctx_clone(a, &b), 0);
     struct worker w = {.ctx = b};
@@ -680,10 +890,13 @@ Test(platform_lifetime, killing_a_space_whose_contexts_run_on_several_threads_le
     cr_expect_eq(ev.kind, PLATFORM_EV_DIED);
     platform_ctx_destroy(orphan);
     platform_ctx_destroy(a);
-    expect_no_children();
+    expect_stub_gone(pid);
 }
 
-Test(platform_lifetime, a_non_dumpable_sentry_still_attaches_to_its_stub_threads)
+/* ptrace only: PTRACE_SEIZE of a non-dumpable process needs privilege the
+ * Sentry lacks. systrap attaches to nothing; its version of this test is
+ * platform_systrap::a_sentry_without_capabilities_still_drives_its_stubs. */
+Test(platform_lifetime_ptrace, a_non_dumpable_sentry_still_attaches_to_its_stub_threads)
 {
     /* What a Sentry that changed uid looks like: no capabilities, not
      * dumpable. PTRACE_SEIZE must still work on its stubs' threads. */
@@ -693,6 +906,7 @@ Test(platform_lifetime, a_non_dumpable_sentry_still_attaches_to_its_stub_threads
     struct platform_ctx *a, *b;
     cr_assert_eq(platform_as_create(plat, &as), 0);
     cr_assert_eq(platform_ctx_create(as, &a), 0);
+    int pid = platform_as_host_pid(as);
     load_thread_code();
     platform_ctx_regs(a)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
     cr_assert_eq(platform_ctx_clone(a, &b), 0);
@@ -704,10 +918,10 @@ Test(platform_lifetime, a_non_dumpable_sentry_still_attaches_to_its_stub_threads
     cr_expect_eq(w.syscalls, 5);
     platform_ctx_destroy(a);
     platform_as_destroy(as);
-    expect_no_children();
+    expect_stub_gone(pid);
 }
 
-Test(platform_threads, a_kick_before_attach_is_a_kick_at_the_first_run)
+BOTH_PLATFORMS(platform_threads, a_kick_before_attach_is_a_kick_at_the_first_run)
 {
     load_thread_code();
     platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
@@ -725,7 +939,10 @@ Test(platform_threads, a_kick_before_attach_is_a_kick_at_the_first_run)
     cr_assert_eq(w.ev.signo, 0, "a kick, not a signal from outside");
 }
 
-Test(platform_threads, a_group_stop_is_no_guest_event)
+/* ptrace only: a tracer sees the group stop and resumes it. A systrap stub
+ * has no tracer; it stays stopped until a SIGCONT, like any process
+ * (platform_systrap::a_stopped_stub_goes_on_after_sigcont). */
+Test(platform_threads_ptrace, a_group_stop_is_no_guest_event)
 {
     load_thread_code();
     platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
@@ -753,4 +970,349 @@ Test(platform_threads, a_group_stop_is_no_guest_event)
     pthread_join(th, NULL);
     cr_assert_eq(w.attach_err, 0);
     cr_expect_eq(w.syscalls, 20);
+}
+
+/* ---- systrap only: no tracer, a region shared with guest code ---- */
+
+#define SLOT0_ADDR (SYSMSG_BASE + SYSMSG_SLOTS_OFF)
+
+/* movabs $v, %rax */
+static size_t emit_movabs_rax(unsigned char *at, uint64_t v)
+{
+    at[0] = 0x48;
+    at[1] = 0xb8;
+    memcpy(at + 2, &v, sizeof(v));
+    return 10;
+}
+
+/* A guest that stores `state` into its own slot's state word, after
+ * pointing the slot's ucontext at `uctx` when that is not 0, and spins. */
+static void load_slot_scribbler(uint64_t uctx, uint32_t state)
+{
+    unsigned char code[64];
+    size_t n = emit_movabs_rax(code, SLOT0_ADDR);
+    if (uctx) {
+        /* movabs $uctx, %rcx; mov %rcx, SLOT_UCTX(%rax) */
+        code[n++] = 0x48;
+        code[n++] = 0xb9;
+        memcpy(code + n, &uctx, sizeof(uctx));
+        n += sizeof(uctx);
+        const unsigned char mov[] = {0x48, 0x89, 0x48, SLOT_UCTX};
+        memcpy(code + n, mov, sizeof(mov));
+        n += sizeof(mov);
+    }
+    /* movl $state, SLOT_STATE(%rax); jmp . */
+    code[n++] = 0xc7;
+    code[n++] = 0x00;
+    memcpy(code + n, &state, 4);
+    n += 4;
+    code[n++] = 0xeb;
+    code[n++] = 0xfe;
+    load_code(code, n);
+}
+
+/* After a guest broke its slot: the stub is gone and every later call
+ * fails cleanly instead of touching it. */
+static void expect_space_finished(int pid)
+{
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_expect_eq(ev.kind, PLATFORM_EV_DIED, "a dead context stays dead");
+    cr_expect_lt(platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ, DATA_OFF), 0);
+    cr_expect_lt(platform_as_protect(as, CODE_ADDR, 4096, PLATFORM_PROT_READ), 0);
+    struct platform_ctx *b = NULL;
+    cr_expect_lt(platform_ctx_clone(ctx, &b), 0);
+    struct abi_fxsave fx;
+    cr_expect_lt(platform_ctx_get_fpu(ctx, &fx), 0);
+    bool gone = false;
+    for (int i = 0; i < 2000 && !gone; i++) {
+        gone = kill(pid, 0) < 0 && errno == ESRCH;
+        if (!gone)
+            usleep(1000);
+    }
+    cr_expect(gone, "the stub of a guest that broke its slot is killed");
+}
+
+static void expect_run_died_or_eio(void)
+{
+    struct platform_event ev = {0};
+    int err = platform_ctx_run(ctx, &ev);
+    cr_assert(err == -EIO || (err == 0 && ev.kind == PLATFORM_EV_DIED),
+              "run returned %d, event %d signo %d", err, ev.kind, ev.signo);
+}
+
+Test(platform_systrap, a_guest_that_forges_an_event_with_a_wild_frame_dies)
+{
+    int pid = platform_as_host_pid(as);
+    /* An "event" whose frame lies outside the slot's signal stack. */
+    load_slot_scribbler(0x1000, STATE_EVENT);
+    expect_run_died_or_eio();
+    expect_space_finished(pid);
+}
+
+Test(platform_systrap, a_guest_that_forges_an_event_with_a_frame_in_another_slot_dies)
+{
+    int pid = platform_as_host_pid(as);
+    /* Inside the region, but in slot 1's stack, not its own. */
+    load_slot_scribbler(SLOT0_ADDR + SYSMSG_SLOT_SIZE + SYSMSG_STACK_OFF + 64, STATE_EVENT);
+    expect_run_died_or_eio();
+    expect_space_finished(pid);
+}
+
+Test(platform_systrap, a_guest_that_marks_its_thread_dead_dies)
+{
+    int pid = platform_as_host_pid(as);
+    load_slot_scribbler(0, STATE_DEAD);
+    expect_run_died_or_eio();
+    expect_space_finished(pid);
+}
+
+static void *kick_later_long(void *arg)
+{
+    usleep(200 * 1000);
+    platform_ctx_interrupt(arg);
+    return NULL;
+}
+
+Test(platform_systrap, a_guest_that_asks_its_thread_to_exit_is_still_a_running_guest)
+{
+    /* STATE_EXIT is an order to the handler; a guest writing it only keeps
+     * spinning, and a kick must still bring it back (or end it), never
+     * leave the Sentry waiting. */
+    load_slot_scribbler(0, STATE_EXIT);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, kick_later_long, ctx), 0);
+    struct platform_event ev = {0};
+    int err = platform_ctx_run(ctx, &ev);
+    pthread_join(th, NULL);
+    cr_assert(err == 0 && (ev.kind == PLATFORM_EV_INTERRUPT || ev.kind == PLATFORM_EV_DIED),
+              "run returned %d, event %d", err, ev.kind);
+}
+
+Test(platform_systrap, the_command_page_is_read_only_for_the_guest)
+{
+    unsigned char code[32];
+    size_t n = emit_movabs_rax(code, SYSMSG_BASE + CMD_SEQ);
+    /* movl $0x7777, (%rax): a forged batch number */
+    const unsigned char store[] = {0xc7, 0x00, 0x77, 0x77, 0, 0};
+    memcpy(code + n, store, sizeof(store));
+    n += sizeof(store);
+    /* then: mov (DATA_ADDR),%rdi; mov $60,%eax; syscall */
+    const unsigned char load[] = {0x48, 0x8b, 0x3c, 0x25, 0x00, 0x00, 0x60, 0x00,
+                                  0xb8, 60,   0,    0,    0,    0x0f, 0x05};
+    size_t load_at = n;
+    memcpy(code + n, load, sizeof(load));
+    n += sizeof(load);
+    load_code(code, n);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT, "event %d", ev.kind);
+    cr_expect_eq(ev.signo, SIGSEGV);
+    cr_expect_eq(ev.si_code, SEGV_ACCERR);
+    cr_expect_eq(ev.addr, SYSMSG_BASE + CMD_SEQ);
+    cr_expect(ev.write);
+    cr_expect_eq(platform_ctx_regs(ctx)->rip, CODE_ADDR + 10);
+    /* The control thread still takes the Sentry's commands. */
+    uint64_t value = 0x0123456789abcdefULL;
+    memcpy(mem + DATA_OFF, &value, sizeof(value));
+    cr_assert_eq(platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ, DATA_OFF), 0);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + load_at;
+    run_expect_syscall(ctx, 60);
+    cr_expect_eq(platform_ctx_regs(ctx)->rdi, value);
+    cr_assert_eq(platform_as_unmap(as, DATA_ADDR, 4096), 0);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + load_at;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
+    cr_expect_eq(ev.si_code, SEGV_MAPERR, "the unmap took effect");
+}
+
+/* systrap reads the page-fault error code from the signal frame; ptrace
+ * cannot see it (it tells only an instruction fetch, by the address). */
+Test(platform_systrap, fault_events_say_whether_the_access_was_a_write)
+{
+    /* 0x00: movl $0x55, DATA_ADDR; 0x20: mov DATA_ADDR,%rdi */
+    const unsigned char store[] = {0xc7, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x55, 0, 0, 0};
+    const unsigned char load[] = {0x48, 0x8b, 0x3c, 0x25, 0x00, 0x00, 0x60, 0x00};
+    memcpy(mem + 0x20, load, sizeof(load));
+    load_code(store, sizeof(store));
+    struct platform_event ev;
+    /* Nothing mapped: a write, then a read. */
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
+    cr_expect_eq(ev.si_code, SEGV_MAPERR);
+    cr_expect(ev.write, "a store to unmapped memory is a write");
+    cr_expect(!ev.exec);
+    cr_expect_eq(ev.trapno, 14);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + 0x20;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
+    cr_expect(!ev.write, "a load is no write");
+    cr_expect(!ev.exec);
+    /* Read-only: the store is an access error and a write. */
+    cr_assert_eq(platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ, DATA_OFF), 0);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT);
+    cr_expect_eq(ev.si_code, SEGV_ACCERR);
+    cr_expect_eq(ev.addr, DATA_ADDR);
+    cr_expect(ev.write, "a store to a read-only page is a write");
+    cr_expect(!ev.exec);
+}
+
+struct any_thread {
+    int map_err, unmap_err, attach_err, run1_err, run2_err;
+    struct platform_event ev1, ev2;
+    uint64_t rdi;
+};
+
+static void *any_thread_worker(void *arg)
+{
+    struct any_thread *t = arg;
+    t->attach_err = platform_ctx_attach(ctx);
+    t->map_err = platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ, DATA_OFF);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_LOAD_DATA;
+    t->run1_err = platform_ctx_run(ctx, &t->ev1);
+    t->rdi = platform_ctx_regs(ctx)->rdi;
+    t->unmap_err = platform_as_unmap(as, DATA_ADDR, 4096);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_LOAD_DATA;
+    t->run2_err = platform_ctx_run(ctx, &t->ev2);
+    return NULL;
+}
+
+/* No ownership under systrap: a thread that neither created the space nor
+ * ever ran the context changes the space and runs it. */
+Test(platform_systrap, any_thread_runs_maps_and_unmaps)
+{
+    load_thread_code();
+    uint64_t value = 0x5566778899aabbccULL;
+    memcpy(mem + DATA_OFF, &value, sizeof(value));
+    struct any_thread t = {0};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, any_thread_worker, &t), 0);
+    pthread_join(th, NULL);
+    cr_expect_eq(t.attach_err, 0);
+    cr_assert_eq(t.map_err, 0);
+    cr_assert_eq(t.run1_err, 0);
+    cr_assert_eq(t.ev1.kind, PLATFORM_EV_SYSCALL, "event %d signo %d", t.ev1.kind, t.ev1.signo);
+    cr_expect_eq(t.rdi, value);
+    cr_assert_eq(t.unmap_err, 0);
+    cr_assert_eq(t.run2_err, 0);
+    cr_expect_eq(t.ev2.kind, PLATFORM_EV_FAULT, "the unmap from that thread took effect");
+    /* And the creating thread carries on with it. */
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
+    run_expect_syscall(ctx, 39);
+}
+
+static void *cont_later(void *arg)
+{
+    usleep(100 * 1000);
+    kill(*(int *)arg, SIGCONT);
+    return NULL;
+}
+
+Test(platform_systrap, a_stopped_stub_goes_on_after_sigcont)
+{
+    load_thread_code();
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
+    int pid = platform_as_host_pid(as);
+    cr_assert_eq(kill(pid, SIGSTOP), 0);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, cont_later, &pid), 0);
+    /* The SIGCONT itself is a signal from outside like any other: at most
+     * one interruption with its number, then the guest's syscalls. */
+    int conts = 0;
+    for (int i = 0; i < 20; i++) {
+        struct platform_event ev;
+        cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+        if (ev.kind == PLATFORM_EV_INTERRUPT && ev.signo == SIGCONT) {
+            conts++;
+            continue;
+        }
+        cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL, "event %d signo %d", ev.kind, ev.signo);
+        cr_assert_eq(platform_ctx_regs(ctx)->orig_rax, 39);
+    }
+    cr_expect_leq(conts, 1);
+    pthread_join(th, NULL);
+}
+
+/* How many threads the stub has, zombies included. */
+static int all_threads(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* More rounds than there are slots: a slot that never came back would end
+ * the test with -EAGAIN well before the last round. */
+#define CLONE_ROUNDS (SYSMSG_MAX_SLOTS + 64)
+
+Test(platform_systrap, clone_and_destroy_rounds_leave_no_thread_and_reuse_slots)
+{
+    load_thread_code();
+    int pid = platform_as_host_pid(as);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
+    run_expect_syscall(ctx, 39);
+    /* Two clones alive at a time, destroyed oldest first: slots are freed
+     * out of the order they were taken. */
+    struct platform_ctx *older = NULL;
+    for (int i = 0; i < CLONE_ROUNDS; i++) {
+        struct platform_ctx *b;
+        int err = platform_ctx_clone(ctx, &b);
+        cr_assert_eq(err, 0, "round %d: clone returned %d", i, err);
+        /* Every 64th clone runs: a reused slot must carry a working thread. */
+        if (i % 64 == 0)
+            run_expect_syscall(b, 39);
+        platform_ctx_destroy(older);
+        older = b;
+        if (i == 200)
+            cr_assert_eq(all_threads(pid), 2 + helper_threads(), "after 200 rounds");
+    }
+    platform_ctx_destroy(older);
+    run_expect_syscall(ctx, 39);
+    cr_expect_eq(all_threads(pid), 1 + helper_threads(),
+                 "the initial thread and the control thread only");
+}
+
+/* What sentry_drop_caps leaves: no capability, no_new_privs, not dumpable.
+ * The Sentry must still start, run, kick and kill its stubs (signals to a
+ * process of the same uid need no capability). */
+Test(platform_lifetime_systrap, a_sentry_without_capabilities_still_drives_its_stubs)
+{
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof(none));
+    cr_assert_eq(syscall(SYS_capset, &hdr, none), 0);
+    cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+    cr_assert_eq(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), 0);
+    struct platform_ctx *a, *b;
+    cr_assert_eq(platform_as_create(plat, &as), 0);
+    cr_assert_eq(platform_ctx_create(as, &a), 0);
+    int pid = platform_as_host_pid(as);
+    load_thread_code();
+    platform_ctx_regs(a)->rip = CODE_ADDR + ENTRY_SYSCALL_LOOP;
+    cr_assert_eq(platform_ctx_clone(a, &b), 0);
+    struct worker w = {.ctx = b, .runs = 5};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, syscall_worker, &w), 0);
+    pthread_join(th, NULL);
+    cr_expect_eq(w.syscalls, 5);
+    platform_ctx_regs(a)->rip = CODE_ADDR + ENTRY_SPIN;
+    cr_assert_eq(pthread_create(&th, NULL, kick_later, a), 0);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(a, &ev), 0);
+    pthread_join(th, NULL);
+    cr_expect_eq(ev.kind, PLATFORM_EV_INTERRUPT);
+    cr_expect_eq(ev.signo, 0);
+    platform_ctx_destroy(a);
+    platform_as_destroy(as);
+    expect_stub_gone(pid);
 }
