@@ -1076,6 +1076,11 @@ int platform_systrap_create(int memfd, struct platform **out, const char **why)
         *why = "the host does not let user code set fs and gs bases (FSGSBASE)";
         return -ENOSYS;
     }
+    /* Lets tests see the fallback to ptrace on a host where systrap works. */
+    if (getenv("MOAT_SYSTRAP_UNAVAILABLE")) {
+        *why = "MOAT_SYSTRAP_UNAVAILABLE is set";
+        return -ENOSYS;
+    }
     /* The handler reads its CPU with rdtscp. */
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001), "c"(0));
