@@ -91,6 +91,7 @@ struct systrap_platform {
     uint64_t tsc0;
     struct timespec mono0;
     _Atomic uint64_t to_sentry, to_sentry_n, to_stub, to_stub_n, events, sentry_sleeps;
+    _Atomic uint64_t batches, batch_cycles, batch_ops; /* control-thread round trips */
 };
 
 struct as_op {
@@ -308,7 +309,11 @@ static long as_command(struct systrap_as *as, struct as_op *op)
         atomic_store(w, seq);
         pthread_mutex_unlock(&as->lock);
         futex_wake(w);
+        uint64_t t0 = __rdtsc();
         int err = wait_batch(as, seq);
+        atomic_fetch_add_explicit(&as->p->batches, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&as->p->batch_ops, n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&as->p->batch_cycles, __rdtsc() - t0, memory_order_relaxed);
         pthread_mutex_lock(&as->lock);
         const uint8_t *res = as->shm + SYSMSG_RES_OFF + RES_VALUES;
         i = 0;
@@ -662,13 +667,17 @@ static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
     uint64_t b = atomic_load(&p->to_stub), bn = atomic_load(&p->to_stub_n);
     if (per_ns <= 0)
         return 0;
+    uint64_t nb = atomic_load(&p->batches);
     int n = snprintf(buf, len,
                      "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns "
-                     "(means); the Sentry slept %llu times\n",
+                     "(means); the Sentry slept %llu times; %llu control-thread batches "
+                     "(%llu commands), %.0f ns each\n",
                      (unsigned long long)atomic_load(&p->events),
                      an ? (double)a / (double)an / per_ns : 0.0,
                      bn ? (double)b / (double)bn / per_ns : 0.0,
-                     (unsigned long long)atomic_load(&p->sentry_sleeps));
+                     (unsigned long long)atomic_load(&p->sentry_sleeps), (unsigned long long)nb,
+                     (unsigned long long)atomic_load(&p->batch_ops),
+                     nb ? (double)atomic_load(&p->batch_cycles) / (double)nb / per_ns : 0.0);
     return n > 0 ? (size_t)n : 0;
 }
 

@@ -365,7 +365,7 @@ void sentry_main(const struct sentry_config *cfg)
     /* Measurements for benchmarks: MOAT_PLATFORM_STATS=1. */
     const char *stats = getenv("MOAT_PLATFORM_STATS");
     if (stats && strcmp(stats, "1") == 0) {
-        char line[256];
+        char line[512];
         size_t n = platform_stats(p, line, sizeof(line));
         if (n > 0) {
             ssize_t w = write(k->log_fd, line, n);
