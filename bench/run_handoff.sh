@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Usage: run_handoff.sh MOAT GETPID [ITERATIONS]
+# Usage: run_handoff.sh MOAT GETPID [ITERATIONS] [TRAP_FLOOR]
 #
 # The getpid round trip and systrap's handoff in each direction, idle and
 # loaded (one busy loop per CPU), unpinned and pinned to CPU 0, for native,
 # moat-ptrace and moat-systrap. Handoff times come from the platform's own
 # time stamps (MOAT_PLATFORM_STATS=1): guest->sentry is the handler's publish
 # to the Sentry seeing it, sentry->guest the Sentry's go to the handler seeing
-# it. Each figure is the median of $RUNS runs (default 3). Never fails on a
-# timing.
+# it. TRAP_FLOOR (bench/trap_floor.c), if given, first measures the native
+# cost of a seccomp trap, its SIGSYS handler and rt_sigreturn: the floor
+# under systrap's round trip. Each figure is the median of $RUNS runs
+# (default 3). Never fails on a timing.
 set -u
 
 MOAT=${1:-}
 GETPID=${2:-}
 ITERS=${3:-50000}
+FLOOR=${4:-}
 RUNS=${RUNS:-3}
 if [ -z "$MOAT" ] || [ ! -x "$GETPID" ]; then
     echo "usage: $0 MOAT GETPID [ITERATIONS]" >&2
@@ -45,6 +48,10 @@ one() {
     echo "$(median <"$TMP/ns") $(median <"$TMP/a") $(median <"$TMP/b")"
 }
 
+if [ -n "$FLOOR" ] && [ -x "$FLOOR" ]; then
+    read -r f _ _ <<<"$(one "" "$FLOOR" $((ITERS * 4)))"
+    echo "native seccomp trap + SIGSYS handler + rt_sigreturn: $f ns"
+fi
 printf '%-7s %-9s %10s %12s %13s %13s %13s\n' load pinning native "moat-ptrace" "moat-systrap" \
     "guest->sentry" "sentry->guest"
 for load in idle loaded; do
