@@ -80,8 +80,8 @@ struct systrap_platform {
     /* The host's signal-frame FPU layout, read from the first birth frame
      * (no guest code has run in that stub yet, so it is the kernel's). */
     pthread_mutex_t xlock;
-    bool x_known;
-    uint32_t xsize; /* bytes of the XSAVE image; 512 if the frame is FXSAVE only */
+    atomic_bool x_known; /* set last, with release: the fields below are then fixed */
+    uint32_t xsize;      /* bytes of the XSAVE image; 512 if the frame is FXSAVE only */
     uint64_t xfeatures;
     uint32_t mxcsr_mask;
     uint8_t sw_bytes[48];
@@ -432,7 +432,7 @@ static bool in_stack(struct systrap_ctx *ctx, uint64_t addr, uint64_t size)
 static void learn_xlayout(struct systrap_platform *p, const uint8_t *fp)
 {
     pthread_mutex_lock(&p->xlock);
-    if (!p->x_known) {
+    if (!atomic_load(&p->x_known)) {
         struct abi_fpx_sw_bytes sw;
         memcpy(&sw, fp + FPX_SW_OFF, sizeof(sw));
         uint32_t mask;
@@ -445,7 +445,7 @@ static void learn_xlayout(struct systrap_platform *p, const uint8_t *fp)
             p->xfeatures = sw.xfeatures;
         }
         memcpy(p->sw_bytes, fp + FPX_SW_OFF, sizeof(p->sw_bytes));
-        p->x_known = true;
+        atomic_store_explicit(&p->x_known, true, memory_order_release);
     }
     pthread_mutex_unlock(&p->xlock);
 }
@@ -464,7 +464,7 @@ static int capture(struct systrap_ctx *ctx, struct abi_ucontext *uc, struct abi_
     if (fp % 64 != 0 || !in_stack(ctx, fp, 512 + 4))
         return -EIO;
     struct systrap_platform *p = ctx->as->p;
-    if (!p->x_known)
+    if (!atomic_load_explicit(&p->x_known, memory_order_acquire))
         learn_xlayout(p, ctx->s + (fp - ctx->stub_slot));
     if (!in_stack(ctx, fp, (uint64_t)p->xsize + 4))
         return -EIO;
