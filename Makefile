@@ -45,6 +45,8 @@ run: build
 	./$(BUILD)/runtime/moat do -- /bin/ls -la /proc/self/
 	@echo "== moat do -- /bin/sh -c 'seq 1 100000 | sort -rn | head -3' (dash: fork, exec, pipes, wait)"
 	./$(BUILD)/runtime/moat do -- /bin/sh -c 'seq 1 100000 | sort -rn | head -3'
+	@echo "== moat do --platform=ptrace -- /bin/busybox echo (the other platform)"
+	./$(BUILD)/runtime/moat do --platform=ptrace -- /bin/busybox echo "hello from the ptrace platform"
 
 # The test build carries AddressSanitizer and UBSan.
 $(TEST_BUILD)/build.ninja:
