@@ -69,6 +69,30 @@ static int place_fd(int fd, int want)
     return 0;
 }
 
+/* The FPU in its init state, as XRSTOR (or FXRSTOR) loads it: default
+ * control word and MXCSR, an XSAVE header with no component in use. */
+static _Alignas(64) uint8_t fpu_init_image[4096];
+
+/* Reset every FPU, SSE and extended register. A stub thread's own state is
+ * the factory's, hence the Sentry's (strings it copied, keys it handled);
+ * a new guest thread's birth frame carries it where the guest's other
+ * threads can read it before the Sentry overwrites it. */
+static void fpu_scrub(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (c & (1u << 27)) { /* OSXSAVE */
+        uint32_t lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        /* Not AMX's tile state: the kernel arms XFD for it until a process
+         * asks for it (XRSTOR would fault), so the factory never used it. */
+        lo &= ~((1u << 17) | (1u << 18));
+        __asm__ volatile("xrstor64 %0" : : "m"(fpu_init_image), "a"(lo), "d"(hi));
+    } else {
+        __asm__ volatile("fxrstor64 %0" : : "m"(fpu_init_image));
+    }
+}
+
 /* In the new stub process: confine, lay out, and jump into the stub page.
  * Raw calls only; nothing here may need the heap. */
 __attribute__((noreturn)) static void stub_child(int shmfd, int donefd)
@@ -125,6 +149,7 @@ __attribute__((noreturn)) static void stub_child(int shmfd, int donefd)
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
         syscall(SYS_exit_group, 127);
     /* From here only calls from the stub page pass. */
+    fpu_scrub();
     void (*entry)(uint64_t, uint64_t) =
         (void (*)(uint64_t, uint64_t))systrap_stub_addr(systrap_entry);
     entry(env.vdso_lo, env.vdso_hi);
@@ -296,6 +321,10 @@ __attribute__((noreturn)) static void factory_main(int parent_sock)
 int systrap_factory_start(struct systrap_factory *f, int memfd, uint64_t vdso_lo, uint64_t vdso_hi,
                           const char **why)
 {
+    uint16_t cwd = 0x37f;    /* x87 default: every exception masked */
+    uint32_t mxcsr = 0x1f80; /* SSE default: likewise */
+    memcpy(fpu_init_image, &cwd, sizeof(cwd));
+    memcpy(fpu_init_image + 24, &mxcsr, sizeof(mxcsr));
     env.memfd = memfd;
     env.vdso_lo = vdso_lo;
     env.vdso_hi = vdso_hi;

@@ -59,6 +59,25 @@ systrap_stub_start:
 systrap_entry:
         mov %rdi, %r12
         mov %rsi, %r13
+        /* What the factory left in registers (its TLS base, stack and heap
+         * pointers: the Sentry's layout, since the factory is its fork) is
+         * inherited by every stub thread and lands in birth frames and slot
+         * state pages that guest threads can read. Nothing here uses a
+         * stack. */
+        xor %eax, %eax
+        wrfsbase %rax
+        wrgsbase %rax
+        xor %ebx, %ebx
+        xor %ecx, %ecx
+        xor %edx, %edx
+        xor %ebp, %ebp
+        xor %esp, %esp
+        xor %r8d, %r8d
+        xor %r9d, %r9d
+        xor %r10d, %r10d
+        xor %r11d, %r11d
+        xor %r14d, %r14d
+        xor %r15d, %r15d
         mov $NR_MUNMAP, %eax            /* below the stub */
         xor %edi, %edi
         movabs $STUB_BASE_A, %rsi

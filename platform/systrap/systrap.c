@@ -68,9 +68,13 @@ static struct {
 } systrap_spin = {500, 500, 100};
 /* A futex sleep wakes this often to see whether the stub died. */
 #define LIVENESS_NS 100000000L
-/* A kicked thread that stays silent this many liveness rounds has blocked
- * the kick (a forged signal frame can do that): its process is killed. */
-#define KICK_ROUNDS 30
+/* A thread that stays silent this long after a kick has blocked it (a
+ * forged signal frame can do that), one that has not reached its birth
+ * event by then was diverted (its alternate stack is guest-writable until
+ * it is set), and one asked to exit that has not has a meddling guest:
+ * its process is killed. Measured in time, not in futex timeouts, since a
+ * guest can wake the state word as often as it likes. */
+#define SILENCE_NS 3000000000ULL
 
 struct systrap_platform {
     struct platform base;
@@ -176,6 +180,13 @@ static void futex_wake(_Atomic uint32_t *w)
 static void cpu_relax(void)
 {
     __builtin_ia32_pause();
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* The stub process has ended (its pidfd is readable). */
@@ -378,8 +389,10 @@ static int systrap_as_host_pid(const struct platform_as *as)
 
 /* ---- events ---- */
 
-/* Wait until the slot's thread publishes an event. 1: the thread is gone. */
-static int wait_event(struct systrap_ctx *ctx)
+/* Wait until the slot's thread publishes an event. 1: the thread is gone.
+ * birth: the thread is being born, so its silence is bounded from the
+ * start (the Sentry waits for it under the kernel lock). */
+static int wait_event(struct systrap_ctx *ctx, bool birth)
 {
     _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
     _Atomic uint32_t *sleeping = slot_word(ctx, SLOT_SENTRY_SLEEP);
@@ -400,7 +413,7 @@ static int wait_event(struct systrap_ctx *ctx)
             return 1;
         cpu_relax();
     }
-    int quiet = 0;
+    uint64_t silent_since = birth ? mono_ns() : 0;
     for (;;) {
         atomic_store(sleeping, 1);
         uint32_t v = atomic_load(st);
@@ -411,10 +424,13 @@ static int wait_event(struct systrap_ctx *ctx)
         atomic_fetch_add_explicit(&ctx->as->p->sentry_sleeps, 1, memory_order_relaxed);
         long r = futex_wait(st, v, LIVENESS_NS);
         atomic_store(sleeping, 0);
-        if (r == -ETIMEDOUT) {
-            if (process_gone(ctx->as))
-                return 1;
-            if (atomic_load(&ctx->kicked) && ++quiet > KICK_ROUNDS) {
+        if (r == -ETIMEDOUT && process_gone(ctx->as))
+            return 1;
+        if (birth || atomic_load(&ctx->kicked)) {
+            uint64_t now = mono_ns();
+            if (!silent_since) {
+                silent_since = now;
+            } else if (now - silent_since > SILENCE_NS) {
                 kill_stub(ctx->as);
                 return 1;
             }
@@ -622,7 +638,7 @@ static void died(struct systrap_ctx *ctx, struct platform_event *ev)
 /* The thread's first event, at systrap_birth: from here its frame is ours. */
 static int await_birth(struct systrap_ctx *ctx)
 {
-    if (wait_event(ctx) != 0) {
+    if (wait_event(ctx, true) != 0) {
         ctx->gone = true;
         return -ESRCH;
     }
@@ -693,7 +709,7 @@ static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
     }
     if (ctx->stopped)
         resume(ctx);
-    if (wait_event(ctx) != 0) {
+    if (wait_event(ctx, false) != 0) {
         /* A thread ends only when we ask it to or its process is killed;
          * anything else is a guest playing with its slot. */
         if (!process_gone(as))
@@ -969,6 +985,25 @@ static int systrap_ctx_create(struct platform_as *as_, struct platform_ctx **out
     return 0;
 }
 
+/* After a clone command that reports failure: whether a thread was born in
+ * the slot anyway. The result lives in guest-writable memory, so a guest can
+ * forge a failure; the slot would then go back to the pool with a live
+ * thread in it, one host thread more per guest clone, past every ceiling of
+ * the Sentry. A real thread reaches its birth event within the grace. */
+#define BIRTH_GRACE_NS 200000000ULL
+static bool born_anyway(struct systrap_ctx *ctx)
+{
+    _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
+    uint64_t t0 = mono_ns();
+    for (;;) {
+        if (atomic_load(st) != STATE_RUN)
+            return true;
+        if (process_gone(ctx->as) || mono_ns() - t0 > BIRTH_GRACE_NS)
+            return false;
+        futex_wait(st, STATE_RUN, 10000000L);
+    }
+}
+
 static int systrap_ctx_clone(struct platform_ctx *parent_, struct platform_ctx **out)
 {
     struct systrap_ctx *parent = (struct systrap_ctx *)parent_;
@@ -990,10 +1025,15 @@ static int systrap_ctx_clone(struct platform_ctx *parent_, struct platform_ctx *
         systrap_slot_arm(as->shm, (unsigned)slot);
         struct as_op op = {.op = OP_CLONE, .aux = ctx->stub_slot};
         long tid = as_command(as, &op);
-        if (tid <= 0)
+        if (tid <= 0) {
             err = tid < 0 && tid > -4096 ? (int)tid : -EIO;
-        else
+            if (!atomic_load(&as->dead) && born_anyway(ctx)) {
+                kill_stub(as);
+                err = -EIO;
+            }
+        } else {
             ctx->tid = (pid_t)tid;
+        }
     }
     if (!err)
         err = await_birth(ctx);
@@ -1030,10 +1070,18 @@ static void systrap_ctx_destroy(struct platform_ctx *ctx_)
         _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
         atomic_store(st, STATE_EXIT);
         futex_wake(st);
+        uint64_t t0 = mono_ns();
         for (;;) {
             uint32_t v = atomic_load(st);
             if (v == STATE_DEAD || process_gone(as))
                 break;
+            /* The handler only reads the word now: any other value, or a
+             * thread that does not end, is the guest's doing, and this
+             * waits under the kernel lock. */
+            if (v != STATE_EXIT || mono_ns() - t0 > SILENCE_NS) {
+                kill_stub(as);
+                break;
+            }
             futex_wait(st, v, LIVENESS_NS);
         }
     }

@@ -21,11 +21,14 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/platform.h"
 /* The layout of systrap's shared region, which its guest tests scribble on. */
 #include "platform/systrap/sysmsg.h"
+/* Its stub symbols, for guests that jump into the stub. */
+#include "platform/systrap/systrap.h"
 
 #define CODE_ADDR 0x400000ULL
 #define DATA_ADDR 0x600000ULL
@@ -1280,6 +1283,254 @@ Test(platform_systrap, clone_and_destroy_rounds_leave_no_thread_and_reuse_slots)
     run_expect_syscall(ctx, 39);
     cr_expect_eq(all_threads(pid), 1 + helper_threads(),
                  "the initial thread and the control thread only");
+}
+
+/* ---- systrap: a guest meddling with another thread's slot never holds a
+ * Sentry thread (which waits under the kernel lock at clone and exit). ---- */
+
+#define SLOT_ADDR(n) (SLOT0_ADDR + (uint64_t)(n)*SYSMSG_SLOT_SIZE)
+
+static void *run_until_died(void *arg)
+{
+    struct platform_ctx *c = arg;
+    static struct platform_event ev;
+    for (int i = 0; i < 100; i++) {
+        if (platform_ctx_run(c, &ev) != 0 || ev.kind == PLATFORM_EV_DIED)
+            break;
+    }
+    return &ev;
+}
+
+static void *run_once(void *arg)
+{
+    static struct platform_event ev;
+    if (platform_ctx_run(arg, &ev) != 0)
+        ev.kind = PLATFORM_EV_DIED;
+    return &ev;
+}
+
+static uint64_t elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+Test(platform_systrap, a_guest_that_keeps_a_thread_from_exiting_does_not_hold_destroy)
+{
+    struct platform_ctx *b;
+    cr_assert_eq(platform_ctx_clone(ctx, &b), 0);
+    /* ctx rewrites b's state word (slot 1) to EVENT for ever: the handler
+     * never sees the order to exit, or its end is written over. The Sentry
+     * waits for that end under the kernel lock. */
+    unsigned char code[32];
+    size_t n = emit_movabs_rax(code, SLOT_ADDR(1) + SLOT_STATE);
+    const unsigned char loop[] = {0xc7, 0x00, STATE_EVENT, 0, 0, 0, /* movl $2, (%rax) */
+                                  0xeb, 0xf8};                      /* jmp back */
+    memcpy(code + n, loop, sizeof(loop));
+    n += sizeof(loop);
+    load_code(code, n);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_once, ctx), 0);
+    usleep(100 * 1000);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    platform_ctx_destroy(b);
+    cr_expect_lt(elapsed_ms(&t0), 10000, "destroy waited for the guest");
+    /* The stub is killed, unless the thread got out before ctx wrote over
+     * its end: then ctx still spins, and a kick brings it back. */
+    platform_ctx_interrupt(ctx);
+    void *res;
+    pthread_join(th, &res);
+    int kind = ((struct platform_event *)res)->kind;
+    cr_expect(kind == PLATFORM_EV_DIED || kind == PLATFORM_EV_INTERRUPT, "event %d", kind);
+}
+
+Test(platform_systrap, a_guest_that_diverts_a_new_threads_signal_stack_fails_the_clone)
+{
+    int pid = platform_as_host_pid(as);
+    load_thread_code();
+    /* A writable guest page where a diverted thread's handler would wait. */
+    cr_assert_eq(platform_as_map(as, DATA_ADDR, SYSMSG_SLOT_SIZE,
+                                 PLATFORM_PROT_READ | PLATFORM_PROT_WRITE, DATA_OFF),
+                 0);
+    struct platform_ctx *b;
+    cr_assert_eq(platform_ctx_clone(ctx, &b), 0);
+    /* b (slot 1) keeps pointing slot 2's sigaltstack argument at that page,
+     * between the Sentry arming the slot and the new thread using it. */
+    unsigned char code[64];
+    size_t n = emit_movabs_rax(code, SLOT_ADDR(2) + SLOT_ALTSTACK);
+    code[n++] = 0x48; /* movabs $DATA_ADDR+0x1000, %rcx */
+    code[n++] = 0xb9;
+    uint64_t sp = DATA_ADDR + 0x1000;
+    memcpy(code + n, &sp, sizeof(sp));
+    n += sizeof(sp);
+    const unsigned char loop[] = {
+        0x48, 0x89, 0x08,                               /* mov %rcx, (%rax): ss_sp */
+        0xc7, 0x40, 0x08, 0,    0,    0,    0,          /* movl $0, 8(%rax): ss_flags */
+        0x48, 0xc7, 0x40, 0x10, 0x00, 0x30, 0x00, 0x00, /* movq $0x3000, 16(%rax): ss_size */
+        0xeb, 0xec,                                     /* jmp back */
+    };
+    memcpy(mem + 0x100, code, n);
+    memcpy(mem + 0x100 + n, loop, sizeof(loop));
+    platform_ctx_regs(b)->rip = CODE_ADDR + 0x100;
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_until_died, b), 0);
+    usleep(100 * 1000);
+    /* The clone must come back (failing) rather than wait for a birth that
+     * happens elsewhere; the scribbler may lose a round or two. */
+    int err = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 50 && err == 0; i++) {
+        struct platform_ctx *c = NULL;
+        err = platform_ctx_clone(ctx, &c);
+        if (err == 0)
+            platform_ctx_destroy(c);
+    }
+    cr_expect_neq(err, 0, "the scribbler never won");
+    cr_expect_lt(elapsed_ms(&t0), 15000, "clone waited for the diverted thread");
+    pthread_join(th, NULL);
+    platform_ctx_destroy(b);
+    expect_stub_gone(pid);
+}
+
+Test(platform_systrap, a_guest_that_forges_a_failed_clone_leaves_no_thread_behind)
+{
+    int pid = platform_as_host_pid(as);
+    load_thread_code();
+    struct platform_ctx *b;
+    cr_assert_eq(platform_ctx_clone(ctx, &b), 0);
+    /* b keeps writing 0 over the first result of every batch: the tid of
+     * the next clone reads as a failure although the thread was made. */
+    unsigned char code[32];
+    size_t n = emit_movabs_rax(code, SYSMSG_BASE + SYSMSG_RES_OFF + RES_VALUES);
+    const unsigned char loop[] = {0x48, 0xc7, 0x00, 0, 0, 0, 0, /* movq $0, (%rax) */
+                                  0xeb, 0xf7};                  /* jmp back */
+    memcpy(mem + 0x100, code, n);
+    memcpy(mem + 0x100 + n, loop, sizeof(loop));
+    platform_ctx_regs(b)->rip = CODE_ADDR + 0x100;
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_until_died, b), 0);
+    usleep(100 * 1000);
+    int err = 0;
+    for (int i = 0; i < 50 && err == 0; i++) {
+        struct platform_ctx *c = NULL;
+        err = platform_ctx_clone(ctx, &c);
+        if (err == 0)
+            platform_ctx_destroy(c);
+    }
+    cr_expect_neq(err, 0, "the scribbler never won");
+    /* The thread the forged failure hid must not outlive the clone: the
+     * stub goes, as for any other forgery. */
+    pthread_join(th, NULL);
+    platform_ctx_destroy(b);
+    expect_stub_gone(pid);
+}
+
+Test(platform_systrap, a_new_threads_birth_shows_no_register_of_the_sentry)
+{
+    /* b's birth frame and state page stay as the stub left them until b
+     * first runs; ctx, another guest thread, reads them meanwhile: the fs
+     * base, and the saved rsp and r15, which the stub inherited from the
+     * factory, a fork of the Sentry (its other registers are the stub's). */
+    struct platform_ctx *b;
+    cr_assert_eq(platform_ctx_clone(ctx, &b), 0);
+    unsigned char code[64];
+    size_t n = emit_movabs_rax(code, SLOT_ADDR(1));
+    const unsigned char read[] = {
+        0x48, 0x8b, 0x78, SLOT_FSBASE,                /* mov SLOT_FSBASE(%rax), %rdi */
+        0x48, 0x8b, 0x48, SLOT_UCTX,                  /* mov SLOT_UCTX(%rax), %rcx */
+        0x48, 0x8b, 0xb1, 0xa0,        0, 0,    0,    /* mov 160(%rcx), %rsi: rsp */
+        0x48, 0x8b, 0x51, 0x60,                       /* mov 96(%rcx), %rdx: r15 */
+        0xb8, 39,   0,    0,           0, 0x0f, 0x05, /* getpid */
+    };
+    memcpy(code + n, read, sizeof(read));
+    n += sizeof(read);
+    load_code(code, n);
+    run_expect_syscall(ctx, 39);
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    cr_expect_eq(r->rdi, 0, "fs base at birth %#llx", (unsigned long long)r->rdi);
+    cr_expect_eq(r->rsi, 0, "rsp at birth %#llx", (unsigned long long)r->rsi);
+    cr_expect_eq(r->rdx, 0, "r15 at birth %#llx", (unsigned long long)r->rdx);
+    platform_ctx_destroy(b);
+}
+
+/* A signal frame for a jump into the stub's rt_sigreturn: resume at rip
+ * with sigmask, on the alternate stack of the given slot. */
+static void forge_frame(unsigned char *uc, uint64_t rip, uint64_t sigmask, unsigned slot)
+{
+    memset(uc, 0, 512);
+    uint64_t sp = SLOT_ADDR(slot) + SYSMSG_STACK_OFF, size = SYSMSG_SLOT_SIZE - SYSMSG_STACK_OFF;
+    uint32_t autodisarm = 1u << 31;
+    memcpy(uc + 16, &sp, 8); /* uc_stack */
+    memcpy(uc + 24, &autodisarm, 4);
+    memcpy(uc + 32, &size, 8);
+    memcpy(uc + 168, &rip, 8); /* uc_mcontext.rip */
+    uint64_t eflags = 0x202;
+    memcpy(uc + 176, &eflags, 8);
+    uint16_t cs = 0x33, ss = 0x2b;
+    memcpy(uc + 184, &cs, 2);
+    memcpy(uc + 190, &ss, 2);
+    memcpy(uc + 296, &sigmask, 8); /* uc_sigmask */
+}
+
+/* movabs $v, %reg for rsp (4) or r12 (12), as REX.W B8+r */
+static size_t emit_movabs(unsigned char *at, int reg, uint64_t v)
+{
+    at[0] = reg >= 8 ? 0x49 : 0x48;
+    at[1] = (unsigned char)(0xb8 + (reg & 7));
+    memcpy(at + 2, &v, sizeof(v));
+    return 10;
+}
+
+Test(platform_systrap, a_kicked_thread_stays_bounded_while_a_guest_wakes_its_state_word)
+{
+    load_thread_code();
+    cr_assert_eq(
+        platform_as_map(as, DATA_ADDR, 4096, PLATFORM_PROT_READ | PLATFORM_PROT_WRITE, DATA_OFF),
+        0);
+    /* The handler's wake of the Sentry: mov $SYS_futex, %eax; lea (%r12), %rdi; FUTEX_WAKE. */
+    static const unsigned char wake[] = {0xb8, 0xca, 0, 0, 0, 0x49, 0x8d, 0x3c, 0x24, 0xbe, 1};
+    uint64_t wake_at = 0;
+    for (const char *p = systrap_handler; p + sizeof(wake) <= systrap_handler_end; p++)
+        if (memcmp(p, wake, sizeof(wake)) == 0)
+            wake_at = systrap_stub_addr(p);
+    cr_assert_neq(wake_at, 0);
+    uint64_t restorer = systrap_stub_addr(systrap_restorer);
+    struct platform_ctx *b;
+    cr_assert_eq(platform_ctx_clone(ctx, &b), 0);
+    /* ctx returns through a frame of its own that blocks the kick, and spins. */
+    forge_frame(mem + DATA_OFF, CODE_ADDR + ENTRY_SPIN, 1ULL << (SIGURG - 1), 0);
+    /* b wakes ctx's state word from the handler's code for ever, coming
+     * back each time through a frame of its own: the Sentry's sleep never
+     * times out. */
+    forge_frame(mem + DATA_OFF + 2048, CODE_ADDR + 0x100, 0, 1);
+    unsigned char code[64];
+    size_t n = emit_movabs(code, 4, DATA_ADDR);
+    n += emit_movabs_rax(code + n, restorer);
+    code[n++] = 0xff; /* jmp *%rax */
+    code[n++] = 0xe0;
+    memcpy(mem + 0x80, code, n);
+    n = emit_movabs(code, 4, DATA_ADDR + 2048 - 8); /* the handler pops pretcode */
+    n += emit_movabs(code + n, 12, SLOT0_ADDR);
+    n += emit_movabs_rax(code + n, wake_at);
+    code[n++] = 0xff;
+    code[n++] = 0xe0;
+    memcpy(mem + 0x100, code, n);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + 0x80;
+    platform_ctx_regs(b)->rip = CODE_ADDR + 0x100;
+    pthread_t ta, tb;
+    cr_assert_eq(pthread_create(&ta, NULL, run_until_died, ctx), 0);
+    cr_assert_eq(pthread_create(&tb, NULL, run_until_died, b), 0);
+    usleep(300 * 1000);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    platform_ctx_interrupt(ctx);
+    pthread_join(ta, NULL);
+    cr_expect_lt(elapsed_ms(&t0), 10000, "the silence bound held");
+    pthread_join(tb, NULL);
+    platform_ctx_destroy(b);
 }
 
 /* What sentry_drop_caps leaves: no capability, no_new_privs, not dumpable.
