@@ -2,6 +2,7 @@
  * the host vDSO, and the dispatch behind platform.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,8 +224,25 @@ int platform_ctx_set_xstate(struct platform_ctx *ctx, const void *buf, size_t le
     return ctx->as->p->ops->ctx_set_xstate(ctx, buf, len);
 }
 
+/* Every XSAVE component in its init state (AVX and AVX-512 included), as
+ * Linux leaves them after exec and at a signal handler's entry: an image
+ * with an empty XSAVE header. Without XSAVE, the x87/SSE defaults. */
 int platform_ctx_reset_fpu(struct platform_ctx *ctx)
 {
+    static _Thread_local _Alignas(64) uint8_t img[16384];
+    size_t len = 0;
+    if (platform_ctx_get_xstate(ctx, img, sizeof(img), &len) == 0 && len >= 576 &&
+        len <= sizeof(img)) {
+        uint32_t mask;
+        memcpy(&mask, img + offsetof(struct abi_fxsave, mxcsr_mask), sizeof(mask));
+        memset(img, 0, len);
+        struct abi_fxsave *fx = (struct abi_fxsave *)(void *)img;
+        fx->cwd = ABI_FPU_DEFAULT_CWD;
+        fx->mxcsr = ABI_FPU_DEFAULT_MXCSR;
+        fx->mxcsr_mask = mask;
+        if (platform_ctx_set_xstate(ctx, img, len) == 0)
+            return 0;
+    }
     struct abi_fxsave fx;
     memset(&fx, 0, sizeof(fx));
     fx.cwd = ABI_FPU_DEFAULT_CWD;

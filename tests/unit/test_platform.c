@@ -384,6 +384,44 @@ static void image_set_xmm0(unsigned char *img, uint64_t v)
     memcpy(img + XSAVE_HDR, &bv, sizeof(bv));
 }
 
+/* Linux leaves every component in its init state after exec and at a
+ * signal handler's entry; platform_ctx_reset_fpu does the same, AVX
+ * included, so nothing of an earlier program (or the Sentry) survives. */
+BOTH_PLATFORMS(platform, reset_fpu_puts_every_component_in_its_init_state)
+{
+    static unsigned char img[XSTATE_MAX];
+    size_t len = 0;
+    int err = platform_ctx_get_xstate(ctx, img, sizeof(img), &len);
+    if (err == -ENOSYS || !(host_xcr0() & 4))
+        cr_skip_test("the host has no XSAVE with AVX");
+    cr_assert_eq(err, 0);
+    /* The AVX component (ymm upper halves) and where the image keeps it. */
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(2));
+    cr_assert(b + 16 <= len, "AVX area at %u in a %zu-byte image", b, len);
+    memset(img + b, 0x5a, 16);
+    uint64_t bv;
+    memcpy(&bv, img + XSAVE_HDR, sizeof(bv));
+    bv |= 4 | 3;
+    memcpy(img + XSAVE_HDR, &bv, sizeof(bv));
+    cr_assert_eq(platform_ctx_set_xstate(ctx, img, len), 0);
+    memset(img, 0, sizeof(img));
+    cr_assert_eq(platform_ctx_get_xstate(ctx, img, sizeof(img), &len), 0);
+    cr_assert_eq(img[b], 0x5a, "the AVX state took");
+    cr_assert_eq(platform_ctx_reset_fpu(ctx), 0);
+    memset(img, 0xff, sizeof(img));
+    cr_assert_eq(platform_ctx_get_xstate(ctx, img, sizeof(img), &len), 0);
+    memcpy(&bv, img + XSAVE_HDR, sizeof(bv));
+    cr_expect_eq(bv & ~3ULL, 0, "no extended component left in use (xstate_bv %#llx)",
+                 (unsigned long long)bv);
+    for (int i = 0; i < 16; i++)
+        cr_expect_eq(img[b + (uint32_t)i], 0, "ymm0's upper half is zero again");
+    struct abi_fxsave fx;
+    cr_assert_eq(platform_ctx_get_fpu(ctx, &fx), 0);
+    cr_expect_eq(fx.cwd, ABI_FPU_DEFAULT_CWD);
+    cr_expect_eq(fx.mxcsr, ABI_FPU_DEFAULT_MXCSR);
+}
+
 BOTH_PLATFORMS(platform, xstate_round_trips_and_malformed_headers_are_refused)
 {
     /* 1: movq %xmm0,%rdi; getpid; jmp 1b */
@@ -1413,14 +1451,24 @@ Test(platform_systrap, a_guest_that_forges_a_failed_clone_leaves_no_thread_behin
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_until_died, b), 0);
     usleep(100 * 1000);
+    /* The scribbler must land between the control thread's store and the
+     * Sentry's read: on a loaded machine it may not within the budget, and
+     * then there is nothing to check. */
     int err = 0;
-    for (int i = 0; i < 50 && err == 0; i++) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (err == 0 && elapsed_ms(&t0) < 8000) {
         struct platform_ctx *c = NULL;
         err = platform_ctx_clone(ctx, &c);
         if (err == 0)
             platform_ctx_destroy(c);
     }
-    cr_expect_neq(err, 0, "the scribbler never won");
+    if (err == 0) {
+        kill(pid, SIGKILL);
+        pthread_join(th, NULL);
+        platform_ctx_destroy(b);
+        cr_skip_test("the scribbler never won the race in 8 s (a loaded machine)");
+    }
     /* The thread the forged failure hid must not outlive the clone: the
      * stub goes, as for any other forgery. */
     pthread_join(th, NULL);
