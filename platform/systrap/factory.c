@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -178,22 +179,28 @@ static int send_reply(int err, pid_t pid, const int *fds, int nfds)
     return sendmsg(env.sock, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
 }
 
+/* A stub made ahead of the request for it: a fork asks for an address
+ * space and gets one without waiting for the fork, the stub's set-up and
+ * its birth, which take about half a millisecond here. */
+struct spare {
+    bool ready;
+    int err; /* making it failed: this is the answer */
+    pid_t pid;
+    int pidfd, donefd, shmfd;
+};
+
+static struct spare spare;
+
 /* One stub: its shared region, its eventfd, the fork, the pidfd. */
-static void serve_one(void)
+static void make_stub(struct spare *sp)
 {
+    memset(sp, 0, sizeof(*sp));
+    sp->ready = true;
+    sp->pidfd = sp->donefd = sp->shmfd = -1;
     int shmfd = (int)syscall(SYS_memfd_create, "moat-sysmsg", MFD_CLOEXEC);
     int donefd = eventfd(0, EFD_CLOEXEC);
-    if (shmfd < 0 || donefd < 0) {
-        int err = -errno;
-        if (shmfd >= 0)
-            close(shmfd);
-        if (donefd >= 0)
-            close(donefd);
-        send_reply(err, 0, NULL, 0);
-        return;
-    }
-    int err = 0;
-    if (ftruncate(shmfd, SYSMSG_SIZE) < 0)
+    int err = shmfd < 0 || donefd < 0 ? -errno : 0;
+    if (!err && ftruncate(shmfd, SYSMSG_SIZE) < 0)
         err = -errno;
     if (!err) {
         uint8_t *region = mmap(NULL, SYSMSG_SLOTS_OFF + SYSMSG_SLOT_SIZE, PROT_READ | PROT_WRITE,
@@ -206,26 +213,61 @@ static void serve_one(void)
         }
     }
     int pidfd = -1;
-    long pid = -1;
     if (!err) {
-        pid = syscall(SYS_clone, SIGCHLD | CLONE_PIDFD, 0, &pidfd, NULL, 0);
+        long pid = syscall(SYS_clone, SIGCHLD | CLONE_PIDFD, 0, &pidfd, NULL, 0);
         if (pid == 0)
             stub_child(shmfd, donefd);
         if (pid < 0)
             err = -errno;
+        else
+            sp->pid = (pid_t)pid;
     }
     if (err) {
-        close(shmfd);
-        close(donefd);
-        send_reply(err, 0, NULL, 0);
+        if (shmfd >= 0)
+            close(shmfd);
+        if (donefd >= 0)
+            close(donefd);
+        sp->err = err;
         return;
     }
-    int fds[3] = {pidfd, donefd, shmfd};
-    if (send_reply(0, (pid_t)pid, fds, 3) < 0)
-        kill((pid_t)pid, SIGKILL);
-    close(pidfd);
-    close(donefd);
-    close(shmfd);
+    sp->pidfd = pidfd;
+    sp->donefd = donefd;
+    sp->shmfd = shmfd;
+}
+
+static void drop_stub(struct spare *sp)
+{
+    if (sp->pidfd >= 0)
+        close(sp->pidfd);
+    if (sp->donefd >= 0)
+        close(sp->donefd);
+    if (sp->shmfd >= 0)
+        close(sp->shmfd);
+    sp->ready = false;
+}
+
+/* Hand the spare over (making one now if there is none, or if it died
+ * while it waited), then make the next. */
+static void serve_one(void)
+{
+    if (spare.ready && !spare.err) {
+        struct pollfd pfd = {spare.pidfd, POLLIN, 0};
+        if (poll(&pfd, 1, 0) != 0)
+            drop_stub(&spare);
+    }
+    if (!spare.ready || spare.err) {
+        drop_stub(&spare);
+        make_stub(&spare);
+    }
+    if (spare.err) {
+        send_reply(spare.err, 0, NULL, 0);
+    } else {
+        int fds[3] = {spare.pidfd, spare.donefd, spare.shmfd};
+        if (send_reply(0, spare.pid, fds, 3) < 0)
+            kill(spare.pid, SIGKILL);
+    }
+    drop_stub(&spare);
+    make_stub(&spare);
 }
 
 /* The factory's own allowlist, which its stubs inherit beneath theirs. Its
@@ -246,6 +288,8 @@ static int factory_seccomp(void)
         SCMP_SYS(ftruncate),
         SCMP_SYS(close),
         SCMP_SYS(kill),
+        SCMP_SYS(poll),
+        SCMP_SYS(ppoll),
         SCMP_SYS(exit_group),
         SCMP_SYS(restart_syscall),
         /* a stub being born (stub_child) */
@@ -308,6 +352,9 @@ __attribute__((noreturn)) static void factory_main(int parent_sock)
     if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
         factory_seccomp() < 0)
         _exit(125);
+    /* No spare before the first request: the Sentry confines itself
+     * meanwhile, and a stub forked while its pivot_root runs could keep the
+     * host's root. The first request comes from a confined Sentry. */
     for (;;) {
         char req;
         ssize_t n = recv(env.sock, &req, 1, 0);
