@@ -1384,6 +1384,31 @@ Test(platform_systrap, a_guest_that_keeps_a_thread_from_exiting_does_not_hold_de
     cr_expect(kind == PLATFORM_EV_DIED || kind == PLATFORM_EV_INTERRUPT, "event %d", kind);
 }
 
+/* Clone and destroy contexts of the test's address space until a clone is
+ * refused (the scribbler b, run by th, won its race) or budget_ms pass;
+ * returns how long the refused clone took. On a loaded machine the
+ * scribbler may never win: then there is nothing to check, and the stub is
+ * killed, th joined, b destroyed and the test skipped. */
+static uint64_t clone_until_refused(pthread_t th, struct platform_ctx *b, uint64_t budget_ms)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (elapsed_ms(&t0) < budget_ms) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        struct platform_ctx *c = NULL;
+        int err = platform_ctx_clone(ctx, &c);
+        if (err != 0)
+            return elapsed_ms(&t1);
+        platform_ctx_destroy(c);
+    }
+    kill(platform_as_host_pid(as), SIGKILL);
+    pthread_join(th, NULL);
+    platform_ctx_destroy(b);
+    cr_skip_test("the scribbler never won the race in %llu ms (a loaded machine)",
+                 (unsigned long long)budget_ms);
+}
+
 Test(platform_systrap, a_guest_that_diverts_a_new_threads_signal_stack_fails_the_clone)
 {
     int pid = platform_as_host_pid(as);
@@ -1417,27 +1442,7 @@ Test(platform_systrap, a_guest_that_diverts_a_new_threads_signal_stack_fails_the
     usleep(100 * 1000);
     /* The clone must come back (failing) rather than wait for a birth that
      * happens elsewhere; the scribbler may lose a round or two. */
-    int err = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t last = 0;
-    while (err == 0 && elapsed_ms(&t0) < 12000) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        struct platform_ctx *c = NULL;
-        err = platform_ctx_clone(ctx, &c);
-        last = elapsed_ms(&t1);
-        if (err == 0)
-            platform_ctx_destroy(c);
-    }
-    if (err == 0) {
-        /* On a loaded machine the scribbler may never land between the arm
-         * and the birth: nothing to check then. */
-        kill(platform_as_host_pid(as), SIGKILL);
-        pthread_join(th, NULL);
-        platform_ctx_destroy(b);
-        cr_skip_test("the scribbler never won the race in 12 s (a loaded machine)");
-    }
+    uint64_t last = clone_until_refused(th, b, 12000);
     cr_expect_lt(last, 6000, "the diverted clone came back within the birth bound");
     pthread_join(th, NULL);
     platform_ctx_destroy(b);
@@ -1463,23 +1468,8 @@ Test(platform_systrap, a_guest_that_forges_a_failed_clone_leaves_no_thread_behin
     cr_assert_eq(pthread_create(&th, NULL, run_until_died, b), 0);
     usleep(100 * 1000);
     /* The scribbler must land between the control thread's store and the
-     * Sentry's read: on a loaded machine it may not within the budget, and
-     * then there is nothing to check. */
-    int err = 0;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (err == 0 && elapsed_ms(&t0) < 8000) {
-        struct platform_ctx *c = NULL;
-        err = platform_ctx_clone(ctx, &c);
-        if (err == 0)
-            platform_ctx_destroy(c);
-    }
-    if (err == 0) {
-        kill(pid, SIGKILL);
-        pthread_join(th, NULL);
-        platform_ctx_destroy(b);
-        cr_skip_test("the scribbler never won the race in 8 s (a loaded machine)");
-    }
+     * Sentry's read. */
+    clone_until_refused(th, b, 8000);
     /* The thread the forged failure hid must not outlive the clone: the
      * stub goes, as for any other forgery. */
     pthread_join(th, NULL);
