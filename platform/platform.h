@@ -59,9 +59,9 @@ const char *platform_name(const struct platform *p);
 /* A socket the Sentry keeps talking on (sendmsg/recvmsg) to a helper process
  * of the platform, for its seccomp allowlist; -1 when there is none. */
 int platform_host_socket(const struct platform *p);
-/* A line of the platform's own measurements (systrap: how long each
- * handoff between a stub thread and the Sentry took), or 0 bytes when it
- * keeps none. */
+/* A line of the platform's own measurements (systrap, when the environment
+ * has MOAT_PLATFORM_STATS=1: how long each handoff between a stub thread
+ * and the Sentry took), or 0 bytes when it keeps none. */
 size_t platform_stats(const struct platform *p, char *buf, size_t len);
 
 /* The highest guest address (exclusive) and the ranges below or above it that

@@ -91,7 +91,10 @@ struct systrap_platform {
     uint8_t sw_bytes[48];
     /* Handoff measurements in TSC cycles: guest to Sentry (the handler's
      * publish to the Sentry seeing it) and back (the Sentry's go to the
-     * handler seeing it), and how often the Sentry had to sleep. */
+     * handler seeing it), and how often the Sentry had to sleep. Kept only
+     * when MOAT_PLATFORM_STATS=1: the counters are shared by every Sentry
+     * thread, and the hot path need not pay for them otherwise. */
+    bool measuring;
     uint64_t tsc0;
     struct timespec mono0;
     _Atomic uint64_t to_sentry, to_sentry_n, to_stub, to_stub_n, events, sentry_sleeps;
@@ -172,9 +175,10 @@ static long futex_wait(_Atomic uint32_t *w, uint32_t val, long ns)
     return 0;
 }
 
-static void futex_wake(_Atomic uint32_t *w)
+/* Wake up to n waiters on w (one side of a slot, or everyone). */
+static void futex_wake(_Atomic uint32_t *w, int n)
 {
-    syscall(SYS_futex, w, 1 /* FUTEX_WAKE, shared */, 1, NULL, NULL, 0);
+    syscall(SYS_futex, w, 1 /* FUTEX_WAKE, shared */, n, NULL, NULL, 0);
 }
 
 static void cpu_relax(void)
@@ -210,16 +214,33 @@ static void kill_stub(struct systrap_as *as)
 
 /* ---- the shared region ---- */
 
-void systrap_slot_arm(uint8_t *region, unsigned slot)
+/* A slot in a view of the region (the Sentry's, or the factory's). */
+static uint8_t *slot_in(uint8_t *region, unsigned slot)
 {
-    uint8_t *s = region + SYSMSG_SLOTS_OFF + (size_t)slot * SYSMSG_SLOT_SIZE;
-    memset(s, 0, SYSMSG_STACK_OFF);
-    struct abi_stack ss = {
-        .ss_sp =
-            SYSMSG_BASE + SYSMSG_SLOTS_OFF + (uint64_t)slot * SYSMSG_SLOT_SIZE + SYSMSG_STACK_OFF,
+    return region + SYSMSG_SLOTS_OFF + (size_t)slot * SYSMSG_SLOT_SIZE;
+}
+
+/* A slot's address in the stub. */
+static uint64_t slot_stub_addr(unsigned slot)
+{
+    return SYSMSG_BASE + SYSMSG_SLOTS_OFF + (uint64_t)slot * SYSMSG_SLOT_SIZE;
+}
+
+/* The alternate stack a slot's thread runs its handler on. */
+static struct abi_stack slot_altstack(uint64_t stub_slot)
+{
+    return (struct abi_stack){
+        .ss_sp = stub_slot + SYSMSG_STACK_OFF,
         .ss_flags = (int32_t)ABI_SS_AUTODISARM,
         .ss_size = SYSMSG_SLOT_SIZE - SYSMSG_STACK_OFF,
     };
+}
+
+void systrap_slot_arm(uint8_t *region, unsigned slot)
+{
+    uint8_t *s = slot_in(region, slot);
+    memset(s, 0, SYSMSG_STACK_OFF);
+    struct abi_stack ss = slot_altstack(slot_stub_addr(slot));
     memcpy(s + SLOT_ALTSTACK, &ss, sizeof(ss));
     uint32_t none = UINT32_MAX; /* no CPU yet: never "the same" */
     memcpy(s + SLOT_SENTRY_CPU, &none, sizeof(none));
@@ -319,12 +340,14 @@ static long as_command(struct systrap_as *as, struct as_op *op)
         _Atomic uint32_t *w = (_Atomic uint32_t *)(void *)(cmd + CMD_SEQ);
         atomic_store(w, seq);
         pthread_mutex_unlock(&as->lock);
-        futex_wake(w);
-        uint64_t t0 = __rdtsc();
+        futex_wake(w, 1);
+        uint64_t t0 = as->p->measuring ? __rdtsc() : 0;
         int err = wait_batch(as, seq);
-        atomic_fetch_add_explicit(&as->p->batches, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&as->p->batch_ops, n, memory_order_relaxed);
-        atomic_fetch_add_explicit(&as->p->batch_cycles, __rdtsc() - t0, memory_order_relaxed);
+        if (as->p->measuring) {
+            atomic_fetch_add_explicit(&as->p->batches, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&as->p->batch_ops, n, memory_order_relaxed);
+            atomic_fetch_add_explicit(&as->p->batch_cycles, __rdtsc() - t0, memory_order_relaxed);
+        }
         pthread_mutex_lock(&as->lock);
         const uint8_t *res = as->shm + SYSMSG_RES_OFF + RES_VALUES;
         i = 0;
@@ -421,7 +444,8 @@ static int wait_event(struct systrap_ctx *ctx, bool birth)
             atomic_store(sleeping, 0);
             return v == STATE_DEAD;
         }
-        atomic_fetch_add_explicit(&ctx->as->p->sentry_sleeps, 1, memory_order_relaxed);
+        if (ctx->as->p->measuring)
+            atomic_fetch_add_explicit(&ctx->as->p->sentry_sleeps, 1, memory_order_relaxed);
         long r = futex_wait(st, v, LIVENESS_NS);
         atomic_store(sleeping, 0);
         if (r == -ETIMEDOUT && process_gone(ctx->as))
@@ -559,11 +583,7 @@ static void store_frame(struct systrap_ctx *ctx)
     memcpy(&uc->uc_mcontext, &mc, sizeof(mc));
     uc->uc_flags = ctx->uc_flags;
     uc->uc_sigmask = 0;
-    struct abi_stack ss = {
-        .ss_sp = ctx->stub_slot + SYSMSG_STACK_OFF,
-        .ss_flags = (int32_t)ABI_SS_AUTODISARM,
-        .ss_size = SYSMSG_SLOT_SIZE - SYSMSG_STACK_OFF,
-    };
+    struct abi_stack ss = slot_altstack(ctx->stub_slot);
     memcpy(&uc->uc_stack, &ss, sizeof(ss));
     /* wrfsbase faults on a non-canonical base: such a value never reaches
      * it (arch_prctl refuses them before they get here). */
@@ -583,11 +603,12 @@ static void resume(struct systrap_ctx *ctx)
 {
     store_frame(ctx);
     ctx->stopped = false;
-    ctx->t_resume = __rdtsc();
+    if (ctx->as->p->measuring)
+        ctx->t_resume = __rdtsc();
     _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
     atomic_store(st, STATE_RUN);
     if (atomic_load(slot_word(ctx, SLOT_STUB_SLEEP)))
-        futex_wake(st);
+        futex_wake(st, 1);
 }
 
 static void classify(struct systrap_ctx *ctx, const struct abi_ucontext *uc,
@@ -674,6 +695,8 @@ static void measure(struct systrap_ctx *ctx, uint64_t seen)
 static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
 {
     const struct systrap_platform *p = (const struct systrap_platform *)base;
+    if (!p->measuring)
+        return 0;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double ns =
@@ -717,7 +740,8 @@ static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
         died(ctx, ev);
         return 0;
     }
-    measure(ctx, __rdtsc());
+    if (as->p->measuring)
+        measure(ctx, __rdtsc());
     struct abi_ucontext uc;
     struct abi_siginfo si;
     if (capture(ctx, &uc, &si) != 0) {
@@ -868,8 +892,8 @@ static struct systrap_ctx *ctx_new(struct systrap_as *as, unsigned slot)
     ctx->hdr.as = &as->hdr;
     ctx->as = as;
     ctx->slot = slot;
-    ctx->s = as->shm + SYSMSG_SLOTS_OFF + (size_t)slot * SYSMSG_SLOT_SIZE;
-    ctx->stub_slot = SYSMSG_BASE + SYSMSG_SLOTS_OFF + (uint64_t)slot * SYSMSG_SLOT_SIZE;
+    ctx->s = slot_in(as->shm, slot);
+    ctx->stub_slot = slot_stub_addr(slot);
     return ctx;
 }
 
@@ -958,10 +982,9 @@ static void systrap_as_destroy(struct platform_as *as_)
     as->initial = NULL;
     for (unsigned i = 0; i < SYSMSG_MAX_SLOTS; i++) {
         if (as->slots[i / 64] & (1ULL << (i % 64))) {
-            _Atomic uint32_t *st = (_Atomic uint32_t *)(void *)(as->shm + SYSMSG_SLOTS_OFF +
-                                                                (size_t)i * SYSMSG_SLOT_SIZE);
+            _Atomic uint32_t *st = (_Atomic uint32_t *)(void *)(slot_in(as->shm, i) + SLOT_STATE);
             atomic_store(st, STATE_DEAD);
-            syscall(SYS_futex, st, 1, 1 << 30, NULL, NULL, 0);
+            futex_wake(st, INT32_MAX);
         }
     }
     pthread_mutex_unlock(&as->lock);
@@ -1069,7 +1092,7 @@ static void systrap_ctx_destroy(struct platform_ctx *ctx_)
          * state word: only then may the slot serve another thread. */
         _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
         atomic_store(st, STATE_EXIT);
-        futex_wake(st);
+        futex_wake(st, 1);
         uint64_t t0 = mono_ns();
         for (;;) {
             uint32_t v = atomic_load(st);
@@ -1166,6 +1189,8 @@ int platform_systrap_create(int memfd, struct platform **out, const char **why)
     p->base.name = "systrap";
     p->memfd = memfd;
     p->factory.sock = -1;
+    const char *stats = getenv("MOAT_PLATFORM_STATS");
+    p->measuring = stats && strcmp(stats, "1") == 0;
     p->tsc0 = __rdtsc();
     clock_gettime(CLOCK_MONOTONIC, &p->mono0);
     pthread_mutex_init(&p->factory_lock, NULL);
