@@ -49,6 +49,9 @@ struct platform_event {
     bool write;    /* FAULT SIGSEGV: the access was a write (from the page fault error code) */
     bool exec;     /* FAULT SIGSEGV: the access was an instruction fetch */
     int trapno;    /* FAULT: x86 trap number when known, else -1 */
+    /* SYSCALL: the calling convention, when the platform learnt it without
+     * reading guest memory (seccomp reports it; ptrace does not). */
+    enum { PLATFORM_ABI_UNKNOWN, PLATFORM_ABI_X86_64, PLATFORM_ABI_I386 } abi;
 };
 
 /* Create the platform. memfd is the Sentry's memory file; every address space

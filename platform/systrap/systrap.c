@@ -20,6 +20,7 @@
  * bounds-checked against the slot, every value is copied once.
  */
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -98,6 +99,7 @@ struct systrap_platform {
     uint64_t tsc0;
     struct timespec mono0;
     _Atomic uint64_t to_sentry, to_sentry_n, to_stub, to_stub_n, events, sentry_sleeps;
+    _Atomic uint64_t in_sentry, in_sentry_n;
     _Atomic uint64_t batches, batch_cycles, batch_ops; /* control-thread round trips */
 };
 
@@ -145,6 +147,7 @@ struct systrap_ctx {
     uint64_t uc_flags;
     uint64_t ev_fsbase, ev_gsbase;
     uint64_t t_resume; /* TSC of our last go */
+    uint64_t t_seen;   /* TSC when we saw the last event */
     atomic_bool kicked;
 };
 
@@ -603,8 +606,15 @@ static void resume(struct systrap_ctx *ctx)
 {
     store_frame(ctx);
     ctx->stopped = false;
-    if (ctx->as->p->measuring)
+    struct systrap_platform *p = ctx->as->p;
+    if (p->measuring) {
         ctx->t_resume = __rdtsc();
+        if (ctx->t_seen && ctx->t_resume > ctx->t_seen) {
+            atomic_fetch_add_explicit(&p->in_sentry, ctx->t_resume - ctx->t_seen,
+                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&p->in_sentry_n, 1, memory_order_relaxed);
+        }
+    }
     _Atomic uint32_t *st = slot_word(ctx, SLOT_STATE);
     atomic_store(st, STATE_RUN);
     if (atomic_load(slot_word(ctx, SLOT_STUB_SLEEP)))
@@ -625,6 +635,7 @@ static void classify(struct systrap_ctx *ctx, const struct abi_ucontext *uc,
         ctx->regs.rax = (uint64_t)-ENOSYS;
         ev->kind = PLATFORM_EV_SYSCALL;
         ev->signo = 0;
+        ev->abi = si->u.sigsys.arch == AUDIT_ARCH_I386 ? PLATFORM_ABI_I386 : PLATFORM_ABI_X86_64;
         return;
     }
     if (si->si_code > 0 &&
@@ -704,16 +715,18 @@ static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
     double per_ns = ns > 0 ? (double)(__rdtsc() - p->tsc0) / ns : 0;
     uint64_t a = atomic_load(&p->to_sentry), an = atomic_load(&p->to_sentry_n);
     uint64_t b = atomic_load(&p->to_stub), bn = atomic_load(&p->to_stub_n);
+    uint64_t sn = atomic_load(&p->in_sentry_n);
     if (per_ns <= 0)
         return 0;
     uint64_t nb = atomic_load(&p->batches);
     int n = snprintf(buf, len,
-                     "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns "
-                     "(means); the Sentry slept %llu times; %llu control-thread batches "
+                     "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns, "
+                     "in the Sentry %.0f ns (means); the Sentry slept %llu times; %llu control-thread batches "
                      "(%llu commands), %.0f ns each\n",
                      (unsigned long long)atomic_load(&p->events),
                      an ? (double)a / (double)an / per_ns : 0.0,
                      bn ? (double)b / (double)bn / per_ns : 0.0,
+                     sn ? (double)atomic_load(&p->in_sentry) / (double)sn / per_ns : 0.0,
                      (unsigned long long)atomic_load(&p->sentry_sleeps), (unsigned long long)nb,
                      (unsigned long long)atomic_load(&p->batch_ops),
                      nb ? (double)atomic_load(&p->batch_cycles) / (double)nb / per_ns : 0.0);
@@ -740,8 +753,10 @@ static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
         died(ctx, ev);
         return 0;
     }
-    if (as->p->measuring)
-        measure(ctx, __rdtsc());
+    if (as->p->measuring) {
+        ctx->t_seen = __rdtsc();
+        measure(ctx, ctx->t_seen);
+    }
     struct abi_ucontext uc;
     struct abi_siginfo si;
     if (capture(ctx, &uc, &si) != 0) {

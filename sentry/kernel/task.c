@@ -174,19 +174,21 @@ static void task_signal_external(struct task *t, int sig)
 /* int 0x80 stops the thread just like `syscall`, but with i386 numbers and
  * argument registers. moat implements the x86-64 ABI only; a guest using the
  * 32-bit one gets ENOSYS rather than a different call of the same number. */
-static bool is_int80(struct task *t, const struct abi_ptregs *r)
+static bool is_int80(struct task *t, const struct abi_ptregs *r, const struct platform_event *ev)
 {
+    if (ev->abi != PLATFORM_ABI_UNKNOWN)
+        return ev->abi == PLATFORM_ABI_I386;
     uint8_t insn[2];
     if (r->rip < 2 || mm_copy_in(t->mm, insn, r->rip - 2, sizeof(insn)) != 0)
         return false;
     return insn[0] == 0xcd && insn[1] == 0x80;
 }
 
-static void handle_syscall(struct task *t)
+static void handle_syscall(struct task *t, const struct platform_event *ev)
 {
     t->fault_page = UINT64_MAX; /* the guest made progress since its last fault */
     struct abi_ptregs *r = platform_ctx_regs(t->ctx);
-    if (is_int80(t, r)) {
+    if (is_int80(t, r, ev)) {
         if (!t->k->int80_reported) {
             t->k->int80_reported = true;
             kernel_log(t->k, "moat: 32-bit syscalls (int 0x80) are not supported: "
@@ -354,7 +356,7 @@ static void run_loop(struct task *t)
             break;
         switch (ev.kind) {
         case PLATFORM_EV_SYSCALL:
-            handle_syscall(t);
+            handle_syscall(t, &ev);
             break;
         case PLATFORM_EV_FAULT:
             handle_fault(t, &ev);
