@@ -719,17 +719,17 @@ static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
     if (per_ns <= 0)
         return 0;
     uint64_t nb = atomic_load(&p->batches);
-    int n = snprintf(buf, len,
-                     "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns, "
-                     "in the Sentry %.0f ns (means); the Sentry slept %llu times; %llu control-thread batches "
-                     "(%llu commands), %.0f ns each\n",
-                     (unsigned long long)atomic_load(&p->events),
-                     an ? (double)a / (double)an / per_ns : 0.0,
-                     bn ? (double)b / (double)bn / per_ns : 0.0,
-                     sn ? (double)atomic_load(&p->in_sentry) / (double)sn / per_ns : 0.0,
-                     (unsigned long long)atomic_load(&p->sentry_sleeps), (unsigned long long)nb,
-                     (unsigned long long)atomic_load(&p->batch_ops),
-                     nb ? (double)atomic_load(&p->batch_cycles) / (double)nb / per_ns : 0.0);
+    int n = snprintf(
+        buf, len,
+        "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns, "
+        "in the Sentry %.0f ns (means); the Sentry slept %llu times; %llu control-thread batches "
+        "(%llu commands), %.0f ns each\n",
+        (unsigned long long)atomic_load(&p->events), an ? (double)a / (double)an / per_ns : 0.0,
+        bn ? (double)b / (double)bn / per_ns : 0.0,
+        sn ? (double)atomic_load(&p->in_sentry) / (double)sn / per_ns : 0.0,
+        (unsigned long long)atomic_load(&p->sentry_sleeps), (unsigned long long)nb,
+        (unsigned long long)atomic_load(&p->batch_ops),
+        nb ? (double)atomic_load(&p->batch_cycles) / (double)nb / per_ns : 0.0);
     return n > 0 ? (size_t)n : 0;
 }
 
