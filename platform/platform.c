@@ -84,14 +84,15 @@ int platform_stub_install(struct platform *p, const void *code, size_t len, cons
     return 0;
 }
 
-int platform_create(enum platform_kind kind, int memfd, struct platform **out, const char **why)
+int platform_create(enum platform_kind kind, int memfd, unsigned flags, struct platform **out,
+                    const char **why)
 {
     *why = NULL;
     switch (kind) {
     case PLATFORM_PTRACE:
         return platform_ptrace_create(memfd, out, why);
     case PLATFORM_SYSTRAP:
-        return platform_systrap_create(memfd, out, why);
+        return platform_systrap_create(memfd, flags, out, why);
     }
     *why = "unknown platform";
     return -EINVAL;
@@ -135,7 +136,22 @@ size_t platform_reserved(const struct platform *p, struct platform_range *out, s
             out[n] = (struct platform_range){p->vdso_lo, p->vdso_hi};
         n++;
     }
+    if (p->extra_lo) {
+        if (n < max)
+            out[n] = (struct platform_range){p->extra_lo, p->extra_hi};
+        n++;
+    }
     return n;
+}
+
+unsigned platform_patch_slots(const struct platform *p)
+{
+    return p->patch_slots;
+}
+
+void platform_patch_code(const struct platform *p, unsigned k, uint8_t out[7])
+{
+    p->ops->patch_code(k, out);
 }
 
 uint64_t platform_vdso_base(const struct platform *p)

@@ -52,11 +52,24 @@ struct platform_event {
     /* SYSCALL: the calling convention, when the platform learnt it without
      * reading guest memory (seccomp reports it; ptrace does not). */
     enum { PLATFORM_ABI_UNKNOWN, PLATFORM_ABI_X86_64, PLATFORM_ABI_I386 } abi;
+    /* SYSCALL: 1 + the trampoline a patched site entered through (see
+     * platform_patch_slots), 0 for a call that trapped. The registers are
+     * then as the site left them: rip, the call number, rcx and r11 are
+     * the Sentry's to fill in from its record of that site. */
+    unsigned patch;
+    /* A host signal sent from outside to the stub thread while it was
+     * entering the Sentry, to be handled like an INTERRUPT's after this
+     * event (0: none). */
+    int ext_signo;
 };
+
+/* platform_create flags. */
+#define PLATFORM_F_PATCHING 0x1 /* systrap: offer syscall patching */
 
 /* Create the platform. memfd is the Sentry's memory file; every address space
  * maps ranges of it. Returns -errno; on failure *why names the reason. */
-int platform_create(enum platform_kind kind, int memfd, struct platform **out, const char **why);
+int platform_create(enum platform_kind kind, int memfd, unsigned flags, struct platform **out,
+                    const char **why);
 void platform_destroy(struct platform *p);
 const char *platform_name(const struct platform *p);
 /* A socket the Sentry keeps talking on (sendmsg/recvmsg) to a helper process
@@ -73,6 +86,18 @@ size_t platform_stats(const struct platform *p, char *buf, size_t len);
 uint64_t platform_max_addr(const struct platform *p);
 size_t platform_reserved(const struct platform *p, struct platform_range *out, size_t max);
 uint64_t platform_vdso_base(const struct platform *p);
+
+/* Syscall patching. After a trapped `mov $nr, %eax; syscall` (b8 imm32 0f
+ * 05) in the guest's code, the Sentry may overwrite those 7 bytes with
+ * platform_patch_code(k): a jump that enters the Sentry through trampoline
+ * k without a host signal, reported as a SYSCALL event with patch = k + 1.
+ * The Sentry keeps, per address space, which site and call number each
+ * trampoline stands for. Its third-to-last byte (at the syscall's old
+ * offset) is an invalid opcode: a thread that had run the old mov when the
+ * patch landed faults there with SIGILL. platform_patch_slots is the number
+ * of trampolines, 0 when the platform does not patch. */
+unsigned platform_patch_slots(const struct platform *p);
+void platform_patch_code(const struct platform *p, unsigned k, uint8_t out[7]);
 
 /* Address spaces. The Sentry thread that creates one traces its first
  * context. platform_as_destroy may be called from any Sentry thread: it kills

@@ -25,6 +25,7 @@ struct platform_ops {
     int (*ctx_set_xstate)(struct platform_ctx *ctx, const void *buf, size_t len);
     int (*ctx_run)(struct platform_ctx *ctx, struct platform_event *ev);
     void (*ctx_interrupt)(struct platform_ctx *ctx);
+    void (*patch_code)(unsigned k, uint8_t out[7]); /* when patch_slots > 0 */
 };
 
 /* Every implementation embeds this first. Address spaces and contexts are
@@ -33,8 +34,10 @@ struct platform_ops {
 struct platform {
     const struct platform_ops *ops;
     const char *name;
-    uint64_t vdso_lo, vdso_hi; /* host [vvar] + [vdso] block, kept in every stub */
-    uint64_t vdso_base;        /* the [vdso] ELF image itself */
+    uint64_t vdso_lo, vdso_hi;   /* host [vvar] + [vdso] block, kept in every stub */
+    uint64_t vdso_base;          /* the [vdso] ELF image itself */
+    uint64_t extra_lo, extra_hi; /* one more range the guest may not map (systrap's patch area) */
+    unsigned patch_slots;        /* see platform_patch_slots */
 };
 
 /* Map the stub code at STUB_BASE in the Sentry (so forked stubs inherit it)
@@ -42,7 +45,7 @@ struct platform {
 int platform_stub_install(struct platform *p, const void *code, size_t len, const char **why);
 
 int platform_ptrace_create(int memfd, struct platform **out, const char **why);
-int platform_systrap_create(int memfd, struct platform **out, const char **why);
+int platform_systrap_create(int memfd, unsigned flags, struct platform **out, const char **why);
 
 /* Implementations embed these first in their own address-space and context
  * structs, so the generic layer can find the ops. */

@@ -151,9 +151,9 @@ __attribute__((noreturn)) static void stub_child(int shmfd, int donefd)
         syscall(SYS_exit_group, 127);
     /* From here only calls from the stub page pass. */
     fpu_scrub();
-    void (*entry)(uint64_t, uint64_t) =
-        (void (*)(uint64_t, uint64_t))systrap_stub_addr(systrap_entry);
-    entry(env.vdso_lo, env.vdso_hi);
+    void (*entry)(uint64_t, uint64_t, uint64_t) =
+        (void (*)(uint64_t, uint64_t, uint64_t))systrap_stub_addr(systrap_entry);
+    entry(env.vdso_lo, env.vdso_hi, systrap_patch.on);
     __builtin_unreachable();
 }
 

@@ -52,13 +52,23 @@
         .globl systrap_handler_end
         .globl systrap_restorer
         .globl systrap_stub_end
+        .globl systrap_patch_entry
+        .globl systrap_patch_published
+        .globl systrap_patch_trap
+        .globl systrap_patch_end
+        .set systrap_patch_entry, patch_entry
+        .set systrap_patch_published, patch_published
+        .set systrap_patch_trap, patch_trap
+        .set systrap_patch_end, patch_end
 systrap_stub_start:
 
         /* rdi: start of the vDSO block to keep, rsi: its end (both the top
-         * of the address space when there is none). */
+         * of the address space when there is none); rdx: nonzero when the
+         * patch area (inherited from the factory) is to be kept. */
 systrap_entry:
         mov %rdi, %r12
         mov %rsi, %r13
+        mov %rdx, %r14
         /* What the factory left in registers (its TLS base, stack and heap
          * pointers: the Sentry's layout, since the factory is its fork) is
          * inherited by every stub thread and lands in birth frames and slot
@@ -76,12 +86,19 @@ systrap_entry:
         xor %r9d, %r9d
         xor %r10d, %r10d
         xor %r11d, %r11d
-        xor %r14d, %r14d
         xor %r15d, %r15d
-        mov $NR_MUNMAP, %eax            /* below the stub */
+        mov $NR_MUNMAP, %eax            /* below the stub, the patch area aside */
         xor %edi, %edi
         movabs $STUB_BASE_A, %rsi
+        test %r14, %r14
+        jz 2f
+        mov $PATCH_BASE, %esi
         syscall
+        mov $NR_MUNMAP, %eax
+        mov $PATCH_END, %edi
+        movabs $(STUB_BASE_A - PATCH_END), %rsi
+2:      syscall
+        xor %r14d, %r14d
         mov $NR_MUNMAP, %eax            /* between the stub and the shared region */
         movabs $STUB_END_A, %rdi
         movabs $(SYSMSG_BASE - STUB_END_A), %rsi
@@ -236,12 +253,84 @@ ctl_done:
         mov %r13d, RES_DONE(%rbp)
         jmp ctl_wait
 
+        /* Publish the event of the thread whose slot is r12, then wait
+         * until the Sentry answers. Clobbers rax, rcx, rdx, rsi, rdi, r10,
+         * r11. */
+.macro WAIT_GO
+        cmpl $0, SLOT_SENTRY_SLEEP(%r12)
+        je 10f
+        mov $NR_FUTEX, %eax
+        lea SLOT_STATE(%r12), %rdi
+        mov $FUTEX_WAKE, %esi
+        mov $1, %edx
+        syscall
+10:
+        /* Spinning pays only when the Sentry thread runs on another CPU:
+         * on ours it would only delay it. rdtscp's aux is the CPU number. */
+        rdtscp
+        and $0xfff, %ecx
+        mov %ecx, SLOT_STUB_CPU(%r12)
+        cmp SLOT_SENTRY_CPU(%r12), %ecx
+        je 12f
+        movabs $(CMD_PAGE + CMD_STUB_SPIN), %rax
+        mov (%rax), %ecx
+        inc %ecx
+11:     cmpl $STATE_EVENT, SLOT_STATE(%r12)
+        jne 13f
+        pause
+        dec %ecx
+        jnz 11b
+12:     mov $1, %eax
+        xchg %eax, SLOT_STUB_SLEEP(%r12)
+        cmpl $STATE_EVENT, SLOT_STATE(%r12)
+        jne 13f
+        mov $NR_FUTEX, %eax
+        lea SLOT_STATE(%r12), %rdi
+        mov $FUTEX_WAIT, %esi
+        mov $STATE_EVENT, %edx
+        xor %r10d, %r10d
+        syscall
+        jmp 12b
+13:     rdtsc
+        shl $32, %rdx
+        or %rdx, %rax
+        mov %rax, SLOT_T_RESUMED(%r12)
+        movl $0, SLOT_STUB_SLEEP(%r12)
+.endm
+
+.macro STAMP_EVENT
+        rdtsc                           /* for the handoff measurements */
+        shl $32, %rdx
+        or %rdx, %rax
+        mov %rax, SLOT_T_EVENT(%r12)
+.endm
+
         /* ---- the signal handler: rdi signo, rsi siginfo, rdx ucontext;
          * rsp at the frame in this thread's slot. ---- */
         .balign 64
 systrap_handler:
         mov %rsp, %r12
         and $~(SYSMSG_SLOT_SIZE - 1), %r12
+        /* A signal sent to a thread on its way into the Sentry through
+         * patch_entry has done its job: the Sentry hears from the thread
+         * anyway. Let it pass (noting one from outside for the Sentry)
+         * unless the CPU raised it, or the Sentry has already answered. */
+        mov 168(%rdx), %rax             /* uc_mcontext.rip */
+        lea patch_entry(%rip), %rcx
+        sub %rcx, %rax
+        cmp $(patch_resumed - patch_entry), %rax
+        jae h_event
+        cmpl $0, 8(%rsi)                /* si_code > 0: a fault */
+        jg h_event
+        cmp $(patch_published - patch_entry), %rax
+        jb 1f
+        cmpl $STATE_EVENT, SLOT_STATE(%r12)
+        jne h_event
+1:      cmp $SYSTRAP_KICK_SIGNAL, %edi
+        je h_return
+        mov %edi, SLOT_DEFERRED(%r12)
+        jmp h_return
+h_event:
         mov %edi, SLOT_SIGNO(%r12)
         mov %rsi, SLOT_INFO(%r12)
         mov %rdx, SLOT_UCTX(%r12)
@@ -249,55 +338,13 @@ systrap_handler:
         mov %rax, SLOT_FSBASE(%r12)
         rdgsbase %rax
         mov %rax, SLOT_GSBASE(%r12)
-        rdtsc                           /* for the handoff measurements */
-        shl $32, %rdx
-        or %rdx, %rax
-        mov %rax, SLOT_T_EVENT(%r12)
+        STAMP_EVENT
         mov $STATE_EVENT, %eax
         xchg %eax, SLOT_STATE(%r12)
-        cmpl $0, SLOT_SENTRY_SLEEP(%r12)
-        je h_spin
-        mov $NR_FUTEX, %eax
-        lea SLOT_STATE(%r12), %rdi
-        mov $FUTEX_WAKE, %esi
-        mov $1, %edx
-        syscall
-h_spin:
-        /* Spinning pays only when the Sentry thread runs on another CPU:
-         * on ours it would only delay it. rdtscp's aux is the CPU number. */
-        rdtscp
-        and $0xfff, %ecx
-        mov %ecx, SLOT_STUB_CPU(%r12)
-        cmp SLOT_SENTRY_CPU(%r12), %ecx
-        je h_sleep
-        movabs $(CMD_PAGE + CMD_STUB_SPIN), %rax
-        mov (%rax), %ecx
-        inc %ecx
-1:      cmpl $STATE_EVENT, SLOT_STATE(%r12)
-        jne h_resumed
-        pause
-        dec %ecx
-        jnz 1b
-h_sleep:
-        mov $1, %eax
-        xchg %eax, SLOT_STUB_SLEEP(%r12)
-        cmpl $STATE_EVENT, SLOT_STATE(%r12)
-        jne h_resumed
-        mov $NR_FUTEX, %eax
-        lea SLOT_STATE(%r12), %rdi
-        mov $FUTEX_WAIT, %esi
-        mov $STATE_EVENT, %edx
-        xor %r10d, %r10d
-        syscall
-        jmp h_sleep
-h_resumed:
-        rdtsc
-        shl $32, %rdx
-        or %rdx, %rax
-        mov %rax, SLOT_T_RESUMED(%r12)
-        movl $0, SLOT_STUB_SLEEP(%r12)
+        WAIT_GO
         cmpl $STATE_EXIT, SLOT_STATE(%r12)
         je h_exit
+h_bases:
         mov SLOT_SET_BASES(%r12), %eax
         test %eax, %eax
         jz h_return
@@ -321,6 +368,121 @@ h_exit:
         xor %edi, %edi
         syscall
         ud2
+
+        /* ---- a patched syscall: the guest's `jmp *PATCH_TABLE+8k` led
+         * here through trampoline k with r11d = k. rax, rcx and r11 are
+         * the guest's to lose (`mov $nr, %eax; syscall` clobbers them),
+         * every other register and flag is the guest's. gs holds this
+         * thread's slot address unless the guest set its own gs base: then
+         * the call traps instead. ---- */
+        .balign 64
+patch_entry:
+        /* The arithmetic flags go into r11's top half (ah: lahf's five, al:
+         * OF) before anything here changes them; pushf on the private
+         * stack supplies the rest. */
+        lahf
+        seto %al
+        movzwl %ax, %eax
+        shl $32, %rax
+        or %rax, %r11
+        rdgsbase %rcx
+        movabs $SLOT0, %rax
+        sub %rax, %rcx
+        cmp $(SYSMSG_MAX_SLOTS * SYSMSG_SLOT_SIZE), %rcx
+        jae patch_trap
+        test $(SYSMSG_SLOT_SIZE - 1), %ecx
+        jnz patch_trap
+        mov %r12, %gs:(PF_MC + MC_R12)
+        rdgsbase %r12
+        mov %rsp, PF_MC + MC_RSP(%r12)
+        lea PF_STACK(%r12), %rsp
+        pushfq
+        pop %rax
+        and $~0x8d5, %rax
+        mov %r11, %rcx
+        shr $40, %rcx
+        and $0xd5, %ecx
+        or %rcx, %rax
+        bt $32, %r11
+        jnc 1f
+        or $0x800, %rax
+1:      mov %rax, PF_MC + MC_EFLAGS(%r12)
+        mov %r11d, SLOT_PATCH_K(%r12)
+        mov %r8, PF_MC + MC_R8(%r12)
+        mov %r9, PF_MC + MC_R9(%r12)
+        mov %r10, PF_MC + MC_R10(%r12)
+        mov %r13, PF_MC + MC_R13(%r12)
+        mov %r14, PF_MC + MC_R14(%r12)
+        mov %r15, PF_MC + MC_R15(%r12)
+        mov %rdi, PF_MC + MC_RDI(%r12)
+        mov %rsi, PF_MC + MC_RSI(%r12)
+        mov %rbp, PF_MC + MC_RBP(%r12)
+        mov %rbx, PF_MC + MC_RBX(%r12)
+        mov %rdx, PF_MC + MC_RDX(%r12)
+        movabs $(CMD_PAGE + CMD_XFEATURES), %rcx
+        mov (%rcx), %eax
+        mov 4(%rcx), %edx
+        xsave64 PF_FP(%r12)
+        rdfsbase %rax
+        mov %rax, SLOT_FSBASE(%r12)
+        mov %r12, SLOT_GSBASE(%r12)
+        movl $0, SLOT_SIGNO(%r12)       /* no signal: the Sentry reads our frame */
+        lea PF_INFO(%r12), %rax
+        mov %rax, SLOT_INFO(%r12)
+        lea PF_UC(%r12), %rax
+        mov %rax, SLOT_UCTX(%r12)
+        STAMP_EVENT
+        mov $STATE_EVENT, %eax
+        xchg %eax, SLOT_STATE(%r12)
+patch_published:
+        WAIT_GO
+patch_resumed:
+        cmpl $STATE_EXIT, SLOT_STATE(%r12)
+        je h_exit
+        /* A new gs base, or a trap flag that popf would raise here, leave
+         * through rt_sigreturn. */
+        mov SLOT_SET_BASES(%r12), %eax
+        test $2, %eax
+        jnz patch_slow
+        testl $0x100, PF_MC + MC_EFLAGS(%r12)
+        jnz patch_slow
+        test $1, %eax
+        jz 1f
+        movl $0, SLOT_SET_BASES(%r12)
+        mov SLOT_NEW_FSBASE(%r12), %rcx
+        wrfsbase %rcx
+1:      cmpl $0, SLOT_FPU_DIRTY(%r12)
+        je 2f
+        movl $0, SLOT_FPU_DIRTY(%r12)
+        movabs $(CMD_PAGE + CMD_XFEATURES), %rcx
+        mov (%rcx), %eax
+        mov 4(%rcx), %edx
+        xrstor64 PF_FP(%r12)
+2:      pushq PF_MC + MC_EFLAGS(%r12)
+        popfq
+        mov PF_MC + MC_R8(%r12), %r8
+        mov PF_MC + MC_R9(%r12), %r9
+        mov PF_MC + MC_R10(%r12), %r10
+        mov PF_MC + MC_R11(%r12), %r11
+        mov PF_MC + MC_R13(%r12), %r13
+        mov PF_MC + MC_R14(%r12), %r14
+        mov PF_MC + MC_R15(%r12), %r15
+        mov PF_MC + MC_RDI(%r12), %rdi
+        mov PF_MC + MC_RSI(%r12), %rsi
+        mov PF_MC + MC_RBP(%r12), %rbp
+        mov PF_MC + MC_RBX(%r12), %rbx
+        mov PF_MC + MC_RDX(%r12), %rdx
+        mov PF_MC + MC_RAX(%r12), %rax
+        mov PF_MC + MC_RCX(%r12), %rcx
+        mov PF_MC + MC_R12(%r12), %r12
+        mov %gs:(PF_MC + MC_RSP), %rsp
+        jmp *%gs:(PF_MC + MC_RIP)
+patch_slow:
+        lea PF_OFF(%r12), %rsp          /* at pretcode, as in the handler */
+        jmp h_bases
+patch_trap:
+        int3                            /* r11 as above: the Sentry takes it as the call */
+patch_end:
 systrap_handler_end:
 
         .balign 8

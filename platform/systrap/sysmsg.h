@@ -38,6 +38,7 @@
 #define CMD_RING      32 /* struct sysmsg_cmd[CMD_RING_MAX] */
 #define CMD_RING_MAX  64
 #define CMD_SIZE      48
+#define CMD_XFEATURES 3584 /* u64: the XSAVE components of the host's signal frames */
 #define CMD_BPF       4096 /* the guest-thread filter's instructions */
 #define CMD_BPF_MAX   512
 
@@ -75,6 +76,55 @@
 #define SLOT_STUB_CPU     100 /* u32: where the stub thread last trapped */
 #define SLOT_T_EVENT      104 /* u64: TSC when the handler published the event */
 #define SLOT_T_RESUMED    112 /* u64: TSC when the handler saw the Sentry's go */
+#define SLOT_PATCH_K      120 /* u32: the trampoline a patched syscall came through */
+#define SLOT_FPU_DIRTY    124 /* u32: the Sentry changed the FPU image of a patched frame */
+#define SLOT_DEFERRED     128 /* u32: a signal from outside that came while entering */
+
+/* Patched syscalls enter without a signal (patch_entry in stub.S). The stub
+ * code builds a frame of the kernel's layout itself, at the bottom of the
+ * signal stack, where the kernel's own frames (at its top) never reach, and
+ * runs on a few words of private stack at the top of the state page. */
+#define PF_OFF    0x1000            /* = SYSMSG_STACK_OFF */
+#define PF_UC     (PF_OFF + 8)      /* ucontext; 8 bytes of pretcode before it */
+#define PF_MC     (PF_UC + 40)      /* its sigcontext */
+#define PF_INFO   (PF_OFF + 320)    /* siginfo (unused by the stub) */
+#define PF_FP     (PF_OFF + 512)    /* XSAVE image, 64-byte aligned */
+#define PF_STACK  SYSMSG_STACK_OFF  /* private stack top */
+/* sigcontext fields */
+#define MC_R8     0
+#define MC_R9     8
+#define MC_R10    16
+#define MC_R11    24
+#define MC_R12    32
+#define MC_R13    40
+#define MC_R14    48
+#define MC_R15    56
+#define MC_RDI    64
+#define MC_RSI    72
+#define MC_RBP    80
+#define MC_RBX    88
+#define MC_RDX    96
+#define MC_RAX    104
+#define MC_RCX    112
+#define MC_RSP    120
+#define MC_RIP    128
+#define MC_EFLAGS 136
+
+/* Syscall patching: the guest's `mov $nr, %eax; syscall` (7 bytes) becomes
+ * `jmp *PATCH_TABLE+8k` (ff 24 25 disp32), through a table that must lie
+ * below 2 GiB for the 32-bit absolute operand. Its entries all sit at
+ * addresses whose third byte is 0x06, an invalid opcode in 64-bit mode: a
+ * thread that ran the old mov just before the patch landed finds 06 where
+ * its syscall was and faults, and the Sentry finishes that call (see
+ * sentry/kernel/syscall_patch.c). Trampoline k loads k into r11d and jumps
+ * to patch_entry through the pointer at PATCH_ENTRY_PTR. */
+#define PATCH_BASE        0x7f060000
+#define PATCH_TABLE       PATCH_BASE
+#define PATCH_SLOTS       8192
+#define PATCH_CODE        0x7f070000
+#define PATCH_TRAMP_SIZE  16
+#define PATCH_ENTRY_PTR   0x7f090000
+#define PATCH_END         0x7f091000
 
 /* SLOT_STATE values. */
 #define STATE_DEAD  0 /* the thread is gone (CLONE_CHILD_CLEARTID) */

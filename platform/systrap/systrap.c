@@ -90,6 +90,8 @@ struct systrap_platform {
     uint64_t xfeatures;
     uint32_t mxcsr_mask;
     uint8_t sw_bytes[48];
+    uint64_t uc_flags;     /* of the host's frames: what a patched frame claims */
+    const char *patch_off; /* why syscall patching is off despite being asked for */
     /* Handoff measurements in TSC cycles: guest to Sentry (the handler's
      * publish to the Sentry seeing it) and back (the Sentry's go to the
      * handler seeing it), and how often the Sentry had to sleep. Kept only
@@ -99,7 +101,7 @@ struct systrap_platform {
     uint64_t tsc0;
     struct timespec mono0;
     _Atomic uint64_t to_sentry, to_sentry_n, to_stub, to_stub_n, events, sentry_sleeps;
-    _Atomic uint64_t in_sentry, in_sentry_n;
+    _Atomic uint64_t in_sentry, in_sentry_n, patched_events;
     _Atomic uint64_t batches, batch_cycles, batch_ops; /* control-thread round trips */
 };
 
@@ -149,7 +151,29 @@ struct systrap_ctx {
     uint64_t t_resume; /* TSC of our last go */
     uint64_t t_seen;   /* TSC when we saw the last event */
     atomic_bool kicked;
+    /* Patched syscalls: the frame is the one patch_entry built, not the
+     * kernel's; the FPU image was changed since; and what the last resume
+     * sent the thread back through, with its FPU flag. */
+    bool patched;
+    bool fpu_dirty;
+    bool resumed_patched, resumed_dirty;
+    uint32_t patch_k;
 };
+
+_Static_assert(PF_UC == PF_OFF + offsetof(struct abi_rt_sigframe, uc), "patched frame: uc");
+_Static_assert(PF_INFO >= PF_UC + sizeof(struct abi_ucontext), "patched frame: siginfo");
+_Static_assert(PF_FP >= PF_INFO + sizeof(struct abi_siginfo) && PF_FP % 64 == 0,
+               "patched frame: FPU image");
+_Static_assert(PF_MC == PF_UC + offsetof(struct abi_ucontext, uc_mcontext), "patched frame: mc");
+_Static_assert(MC_R12 == offsetof(struct abi_sigcontext, r12) &&
+                   MC_RDX == offsetof(struct abi_sigcontext, rdx) &&
+                   MC_RSP == offsetof(struct abi_sigcontext, rsp) &&
+                   MC_RIP == offsetof(struct abi_sigcontext, rip) &&
+                   MC_EFLAGS == offsetof(struct abi_sigcontext, eflags),
+               "sigcontext offsets in sysmsg.h");
+_Static_assert(SLOT_DEFERRED + 4 <= PF_STACK - 64, "the private stack stays clear of the fields");
+
+struct systrap_patch_cfg systrap_patch;
 
 /* ---- small helpers ---- */
 
@@ -263,6 +287,7 @@ void systrap_region_init(uint8_t *region)
     memcpy(region + CMD_FPROG, &prog, sizeof(prog));
     memcpy(region + CMD_CTL_SPIN, &systrap_spin.ctl, sizeof(uint32_t));
     memcpy(region + CMD_STUB_SPIN, &systrap_spin.stub, sizeof(uint32_t));
+    memcpy(region + CMD_XFEATURES, &systrap_patch.xfeatures, sizeof(uint64_t));
     systrap_slot_arm(region, 0);
 }
 
@@ -384,6 +409,16 @@ static int systrap_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, 
 static int systrap_as_unmap(struct platform_as *as_, uint64_t addr, uint64_t len)
 {
     struct systrap_as *as = (struct systrap_as *)as_;
+    /* The patch area stays (an exec empties the stub with one unmap of
+     * everything); the guest never has anything of its own there. */
+    if (as->p->base.patch_slots && addr < PATCH_END && addr + len > PATCH_BASE) {
+        int r = 0;
+        if (addr < PATCH_BASE)
+            r = systrap_as_unmap(as_, addr, PATCH_BASE - addr);
+        if (!r && addr + len > PATCH_END)
+            r = systrap_as_unmap(as_, PATCH_END, addr + len - PATCH_END);
+        return r;
+    }
     struct as_op op = {.op = OP_UNMAP, .addr = addr, .len = len};
     long r = as_command(as, &op);
     /* The batch ran (the eventfd says so); only a dead stub is a failure,
@@ -472,7 +507,7 @@ static bool in_stack(struct systrap_ctx *ctx, uint64_t addr, uint64_t size)
 }
 
 /* The FPU layout of the host's frames, from a birth frame. */
-static void learn_xlayout(struct systrap_platform *p, const uint8_t *fp)
+static void learn_xlayout(struct systrap_platform *p, const uint8_t *fp, uint64_t uc_flags)
 {
     pthread_mutex_lock(&p->xlock);
     if (!atomic_load(&p->x_known)) {
@@ -488,6 +523,7 @@ static void learn_xlayout(struct systrap_platform *p, const uint8_t *fp)
             p->xfeatures = sw.xfeatures;
         }
         memcpy(p->sw_bytes, fp + FPX_SW_OFF, sizeof(p->sw_bytes));
+        p->uc_flags = uc_flags;
         atomic_store_explicit(&p->x_known, true, memory_order_release);
     }
     pthread_mutex_unlock(&p->xlock);
@@ -495,27 +531,61 @@ static void learn_xlayout(struct systrap_platform *p, const uint8_t *fp)
 
 /* Read and check the frame of a fresh event. -EIO: the frame is not where
  * or what the stub's handler makes (the guest wrote over the slot). */
+static bool in_patch_exit(uint64_t rip)
+{
+    return rip >= systrap_stub_addr(systrap_patch_published) &&
+           rip < systrap_stub_addr(systrap_patch_end);
+}
+
 static int capture(struct systrap_ctx *ctx, struct abi_ucontext *uc, struct abi_siginfo *si)
 {
+    struct systrap_platform *p = ctx->as->p;
     uint64_t uctx = slot_u64(ctx, SLOT_UCTX);
     uint64_t info = slot_u64(ctx, SLOT_INFO);
+    uint32_t signo;
+    memcpy(&signo, ctx->s + SLOT_SIGNO, sizeof(signo));
+    /* Signo 0: patch_entry's frame, always at the same place. */
+    bool patched = signo == 0 && p->base.patch_slots;
+    if (patched && uctx != ctx->stub_slot + PF_UC)
+        return -EIO;
     if (!in_stack(ctx, uctx, sizeof(*uc)) || !in_stack(ctx, info, sizeof(*si)))
         return -EIO;
     memcpy(uc, ctx->s + (uctx - ctx->stub_slot), sizeof(*uc));
-    memcpy(si, ctx->s + (info - ctx->stub_slot), sizeof(*si));
-    uint64_t fp = uc->uc_mcontext.fpstate;
+    if (patched)
+        memset(si, 0, sizeof(*si));
+    else
+        memcpy(si, ctx->s + (info - ctx->stub_slot), sizeof(*si));
+    uint64_t fp = patched ? ctx->stub_slot + PF_FP : uc->uc_mcontext.fpstate;
     if (fp % 64 != 0 || !in_stack(ctx, fp, 512 + 4))
         return -EIO;
-    struct systrap_platform *p = ctx->as->p;
     if (!atomic_load_explicit(&p->x_known, memory_order_acquire))
-        learn_xlayout(p, ctx->s + (fp - ctx->stub_slot));
+        learn_xlayout(p, ctx->s + (fp - ctx->stub_slot), uc->uc_flags);
     if (!in_stack(ctx, fp, (uint64_t)p->xsize + 4))
         return -EIO;
+    /* A signal that caught the thread leaving patch_entry: the guest's
+     * state is what we last sent it (ctx->regs, still ours), and its FPU
+     * the image we sent if we changed it (xrstor may not have run yet). A
+     * fault there means the guest wrecked its slot. */
+    bool leaving = !patched && ctx->resumed_patched && in_patch_exit(uc->uc_mcontext.rip);
+    if (leaving) {
+        if (si->si_code > 0)
+            return -EIO;
+        if (ctx->resumed_dirty)
+            memmove(ctx->s + (fp - ctx->stub_slot), ctx->s + PF_FP, p->xsize);
+    }
+    ctx->patched = patched;
+    ctx->resumed_patched = false;
+    ctx->fpu_dirty = false;
+    memcpy(&ctx->patch_k, ctx->s + SLOT_PATCH_K, sizeof(ctx->patch_k));
     ctx->uctx_off = uctx - ctx->stub_slot;
     ctx->fp_off = fp - ctx->stub_slot;
-    ctx->uc_flags = uc->uc_flags;
+    ctx->uc_flags = patched ? p->uc_flags : uc->uc_flags;
     ctx->ev_fsbase = slot_u64(ctx, SLOT_FSBASE);
     ctx->ev_gsbase = slot_u64(ctx, SLOT_GSBASE);
+    if (leaving) {
+        ctx->stopped = true;
+        return 0;
+    }
     const struct abi_sigcontext *mc = &uc->uc_mcontext;
     struct abi_ptregs *r = &ctx->regs;
     r->r8 = mc->r8;
@@ -543,8 +613,15 @@ static int capture(struct systrap_ctx *ctx, struct abi_ucontext *uc, struct abi_
     r->gs = mc->gs;
     r->ds = 0;
     r->es = 0;
+    if (patched) {
+        r->cs = 0x33;
+        r->ss = 0x2b;
+        r->fs = r->gs = 0;
+    }
     r->fs_base = ctx->ev_fsbase;
-    r->gs_base = ctx->ev_gsbase;
+    /* With patching, gs holds the slot's address while the guest's own gs
+     * base is 0 (patch_entry finds its slot through it). */
+    r->gs_base = p->base.patch_slots && ctx->ev_gsbase == ctx->stub_slot ? 0 : ctx->ev_gsbase;
     ctx->stopped = true;
     return 0;
 }
@@ -595,11 +672,32 @@ static void store_frame(struct systrap_ctx *ctx)
         put_u64(ctx->s + SLOT_NEW_FSBASE, r->fs_base);
         bases |= 1;
     }
-    if (r->gs_base != ctx->ev_gsbase && r->gs_base < 0x800000000000ULL) {
-        put_u64(ctx->s + SLOT_NEW_GSBASE, r->gs_base);
+    uint64_t gs = r->gs_base;
+    if (gs == 0 && ctx->as->p->base.patch_slots)
+        gs = ctx->stub_slot;
+    /* Bit 1 also sends a patched frame out through rt_sigreturn, which is
+     * what a rip the stub's jmp could not take needs. */
+    bool slow = ctx->patched && r->rip >= 0x800000000000ULL;
+    if ((gs != ctx->ev_gsbase || slow) && gs < 0x800000000000ULL) {
+        put_u64(ctx->s + SLOT_NEW_GSBASE, gs);
         bases |= 2;
     }
     memcpy(ctx->s + SLOT_SET_BASES, &bases, sizeof(bases));
+    if (ctx->patched) {
+        /* What rt_sigreturn checks, should the stub leave that way. */
+        struct systrap_platform *p = ctx->as->p;
+        uint8_t *fp = frame_fp(ctx);
+        memcpy(fp + FPX_SW_OFF, p->sw_bytes, sizeof(p->sw_bytes));
+        if (p->xsize > 512) {
+            uint32_t magic2 = ABI_FP_XSTATE_MAGIC2;
+            memcpy(fp + p->xsize, &magic2, sizeof(magic2));
+        }
+        uint32_t dirty = ctx->fpu_dirty;
+        memcpy(ctx->s + SLOT_FPU_DIRTY, &dirty, sizeof(dirty));
+    }
+    ctx->resumed_patched = ctx->patched;
+    ctx->resumed_dirty = ctx->fpu_dirty;
+    ctx->fpu_dirty = false;
 }
 
 static void resume(struct systrap_ctx *ctx)
@@ -626,6 +724,34 @@ static void classify(struct systrap_ctx *ctx, const struct abi_ucontext *uc,
 {
     memset(ev, 0, sizeof(*ev));
     ev->trapno = -1;
+    uint32_t deferred;
+    memcpy(&deferred, ctx->s + SLOT_DEFERRED, sizeof(deferred));
+    if (deferred) {
+        memset(ctx->s + SLOT_DEFERRED, 0, sizeof(deferred));
+        if (deferred <= 64 && deferred != SYSTRAP_KICK_SIGNAL)
+            ev->ext_signo = (int)deferred;
+    }
+    if (ctx->patched || (si->si_signo == SIGTRAP && si->si_code > 0 &&
+                         uc->uc_mcontext.rip == systrap_stub_addr(systrap_patch_trap) + 1)) {
+        /* Through a patched site: patch_entry's frame, or its int3 when the
+         * guest's gs was its own (then eax holds the trampoline). */
+        uint32_t k = ctx->patched ? ctx->patch_k : (uint32_t)ctx->regs.r11;
+        if (!ctx->patched) {
+            /* patch_entry's checks changed the arithmetic flags after
+             * saving them in r11 (see stub.S). */
+            uint64_t r11 = ctx->regs.r11;
+            ctx->regs.eflags = (ctx->regs.eflags & ~0x8d5ULL) | ((r11 >> 40) & 0xd5) |
+                               ((r11 >> 32) & 1 ? 0x800 : 0);
+        }
+        ctx->regs.orig_rax = (uint64_t)-1;
+        ctx->regs.rax = (uint64_t)-ENOSYS;
+        ev->kind = PLATFORM_EV_SYSCALL;
+        ev->abi = PLATFORM_ABI_X86_64;
+        ev->patch = k < PATCH_SLOTS ? k + 1 : PATCH_SLOTS + 1;
+        if (ctx->as->p->measuring)
+            atomic_fetch_add_explicit(&ctx->as->p->patched_events, 1, memory_order_relaxed);
+        return;
+    }
     int sig = si->si_signo;
     ev->signo = sig;
     if (sig == SIGSYS && si->si_code == SYS_SECCOMP_CODE) {
@@ -721,11 +847,13 @@ static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
     uint64_t nb = atomic_load(&p->batches);
     int n = snprintf(
         buf, len,
-        "systrap: %llu events; handoff guest->sentry %.0f ns, sentry->guest %.0f ns, "
+        "systrap: %llu events (%llu through patched sites); handoff guest->sentry %.0f ns, "
+        "sentry->guest %.0f ns, "
         "in the Sentry %.0f ns (means); the Sentry slept %llu times; %llu control-thread batches "
         "(%llu commands), %.0f ns each\n",
-        (unsigned long long)atomic_load(&p->events), an ? (double)a / (double)an / per_ns : 0.0,
-        bn ? (double)b / (double)bn / per_ns : 0.0,
+        (unsigned long long)atomic_load(&p->events),
+        (unsigned long long)atomic_load(&p->patched_events),
+        an ? (double)a / (double)an / per_ns : 0.0, bn ? (double)b / (double)bn / per_ns : 0.0,
         sn ? (double)atomic_load(&p->in_sentry) / (double)sn / per_ns : 0.0,
         (unsigned long long)atomic_load(&p->sentry_sleeps), (unsigned long long)nb,
         (unsigned long long)atomic_load(&p->batch_ops),
@@ -765,6 +893,9 @@ static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
         return 0;
     }
     classify(ctx, &uc, &si, ev);
+    /* Whatever brought the thread back answers a kick too (one that found
+     * it entering through patch_entry was let pass). */
+    atomic_store(&ctx->kicked, false);
     return 0;
 }
 
@@ -801,6 +932,7 @@ static int systrap_ctx_set_fpu(struct platform_ctx *ctx_, const struct abi_fxsav
     uint8_t *fp = frame_fp(ctx);
     struct abi_fxsave fx = *in;
     fx.mxcsr &= p->mxcsr_mask; /* as PTRACE_SETFPREGS does */
+    ctx->fpu_dirty = true;
     memcpy(fp, &fx, FPX_SW_OFF);
     memcpy(fp + FPX_SW_OFF, p->sw_bytes, sizeof(p->sw_bytes));
     if (p->xsize > 512) {
@@ -858,6 +990,7 @@ static int systrap_ctx_set_xstate(struct platform_ctx *ctx_, const void *buf, si
         if (hdr[i])
             return -EINVAL;
     uint8_t *fp = frame_fp(ctx);
+    ctx->fpu_dirty = true;
     memcpy(fp, img, FPX_SW_OFF);
     memcpy(fp + FPX_SW_OFF, p->sw_bytes, sizeof(p->sw_bytes));
     memcpy(fp + 512, img + 512, p->xsize - 512);
@@ -870,6 +1003,7 @@ static void reset_frame_fpu(struct systrap_ctx *ctx)
 {
     struct systrap_platform *p = ctx->as->p;
     uint8_t *fp = frame_fp(ctx);
+    ctx->fpu_dirty = true;
     memset(fp, 0, FPX_SW_OFF);
     uint16_t cwd = ABI_FPU_DEFAULT_CWD;
     uint32_t mxcsr = ABI_FPU_DEFAULT_MXCSR;
@@ -1163,9 +1297,74 @@ static const struct platform_ops systrap_ops = {
     .ctx_set_xstate = systrap_ctx_set_xstate,
     .ctx_run = systrap_ctx_run,
     .ctx_interrupt = systrap_ctx_interrupt,
+    .patch_code = systrap_patch_code,
 };
 
-int platform_systrap_create(int memfd, struct platform **out, const char **why)
+static struct {
+    uint8_t fp[512];
+    uint64_t uc_flags;
+    bool seen;
+} probe;
+
+static void probe_handler(int sig, siginfo_t *si, void *uc_)
+{
+    (void)sig;
+    (void)si;
+    const struct abi_ucontext *uc = uc_;
+    if (uc->uc_mcontext.fpstate) {
+        memcpy(probe.fp, (const void *)(uintptr_t)uc->uc_mcontext.fpstate, sizeof(probe.fp));
+        probe.uc_flags = uc->uc_flags;
+        probe.seen = true;
+    }
+}
+
+/* The host's signal-frame layout, from a signal to ourselves: patched frames
+ * copy it, and the stub's XSAVE needs its component mask before any stub
+ * runs. The stubs are our forks, with the same FPU permissions. */
+static void probe_xlayout(struct systrap_platform *p)
+{
+    struct sigaction sa = {.sa_sigaction = probe_handler, .sa_flags = SA_SIGINFO}, old;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR2, &sa, &old) < 0)
+        return;
+    sigset_t only, prev;
+    sigemptyset(&only);
+    sigaddset(&only, SIGUSR2);
+    pthread_sigmask(SIG_UNBLOCK, &only, &prev);
+    syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), SIGUSR2);
+    pthread_sigmask(SIG_SETMASK, &prev, NULL);
+    sigaction(SIGUSR2, &old, NULL);
+    if (probe.seen)
+        learn_xlayout(p, probe.fp, probe.uc_flags);
+}
+
+/* Syscall patching, when asked for and when this host's frames leave room
+ * in a slot for patch_entry's frame below the kernel's. */
+static void setup_patching(struct systrap_platform *p)
+{
+    probe_xlayout(p);
+    if (!atomic_load(&p->x_known) || p->xsize <= 512) {
+        p->patch_off = "the host's signal frames have no XSAVE image";
+        return;
+    }
+    uint64_t kernel_frame = (uint64_t)p->xsize + 4 + 64 + sizeof(struct abi_rt_sigframe) + 256;
+    if (PF_FP + (uint64_t)p->xsize + 4 + kernel_frame > SYSMSG_SLOT_SIZE) {
+        p->patch_off = "the host's FPU state is too large for a slot";
+        return;
+    }
+    const char *why = NULL;
+    if (systrap_patch_area_create(&why) != 0) {
+        p->patch_off = why;
+        return;
+    }
+    systrap_patch.on = true;
+    systrap_patch.xfeatures = p->xfeatures;
+    p->base.extra_lo = PATCH_BASE;
+    p->base.extra_hi = PATCH_END;
+    p->base.patch_slots = PATCH_SLOTS;
+}
+
+int platform_systrap_create(int memfd, unsigned flags, struct platform **out, const char **why)
 {
     if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT)) {
         *why = "the host does not let user code set fs and gs bases (FSGSBASE)";
@@ -1210,6 +1409,9 @@ int platform_systrap_create(int memfd, struct platform **out, const char **why)
     clock_gettime(CLOCK_MONOTONIC, &p->mono0);
     pthread_mutex_init(&p->factory_lock, NULL);
     pthread_mutex_init(&p->xlock, NULL);
+    systrap_patch.on = false;
+    if (flags & PLATFORM_F_PATCHING)
+        setup_patching(p);
     int err = platform_stub_install(&p->base, systrap_stub_start,
                                     (size_t)(systrap_stub_end - systrap_stub_start), why);
     if (!err) {

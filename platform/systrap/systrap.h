@@ -4,6 +4,7 @@
 #define MOAT_PLATFORM_SYSTRAP_SYSTRAP_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -12,7 +13,23 @@
 #include "platform/systrap/sysmsg.h"
 
 extern const char systrap_stub_start[], systrap_entry[], systrap_birth[], systrap_handler[],
-    systrap_handler_end[], systrap_restorer[], systrap_stub_end[];
+    systrap_handler_end[], systrap_restorer[], systrap_stub_end[], systrap_patch_entry[],
+    systrap_patch_published[], systrap_patch_trap[], systrap_patch_end[];
+
+/* Syscall patching, as set up before the factory starts (its stubs inherit
+ * the patch area and this). */
+struct systrap_patch_cfg {
+    bool on;
+    uint64_t xfeatures; /* the components XSAVE stores in a patched frame */
+};
+extern struct systrap_patch_cfg systrap_patch;
+
+/* Map the patch area (table and trampolines, see sysmsg.h) at PATCH_BASE
+ * in the Sentry, read-only, so that the factory and its stubs inherit it.
+ * -errno with *why when the range is taken. */
+int systrap_patch_area_create(const char **why);
+/* The 7 bytes that send a patched site through trampoline k. */
+void systrap_patch_code(unsigned k, uint8_t out[7]);
 
 /* Where a stub symbol lives in every stub. */
 static inline uint64_t systrap_stub_addr(const char *sym)

@@ -266,12 +266,13 @@ void sentry_main(const struct sentry_config *cfg)
     if (err)
         fail(cfg, 125, "memory file", "cannot create", -err);
     struct platform *p;
-    err = platform_create(cfg->platform, mm_memfile_fd(mf), &p, &why);
+    err = platform_create(cfg->platform, mm_memfile_fd(mf),
+                          cfg->systrap_patching ? PLATFORM_F_PATCHING : 0, &p, &why);
     if (err && cfg->platform == PLATFORM_SYSTRAP) {
         /* A host where seccomp-trap cannot work still runs the guest. */
         dprintf(cfg->log_fd >= 0 ? cfg->log_fd : 2,
                 "moat: the systrap platform cannot run here (%s); falling back to ptrace\n", why);
-        err = platform_create(PLATFORM_PTRACE, mm_memfile_fd(mf), &p, &why);
+        err = platform_create(PLATFORM_PTRACE, mm_memfile_fd(mf), 0, &p, &why);
     }
     if (err)
         fail(cfg, 125, "platform", why, -err);

@@ -9,6 +9,7 @@
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/pidfd.h"
+#include "sentry/kernel/syscall_patch.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
 
@@ -106,6 +107,11 @@ static int copy_vm(struct task *t, struct task *c, bool share)
     int err = mm_fork(t->mm, &c->vm->mm);
     if (err)
         return err;
+    /* The child's memory holds the parent's patched sites. */
+    bool ok;
+    c->vm->patches = syscall_patches_clone(t->vm->patches, &ok);
+    if (!ok)
+        return -ABI_ENOMEM;
     c->mm = c->vm->mm;
     c->start_new_as = true;
     return 0;

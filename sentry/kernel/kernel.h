@@ -126,6 +126,7 @@ struct task_vm {
     int refs;
     struct mm *mm;
     struct platform_as *as; /* NULL until the first task running it creates it */
+    struct syscall_patches *patches; /* the patched syscall sites in mm (syscall_patch.c) */
 };
 
 /* Signals sent and not yet delivered. Standard signals are pending at most

@@ -12,6 +12,7 @@
 #include "sentry/kernel/timer.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/sched.h"
+#include "sentry/kernel/syscall_patch.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
 
@@ -409,6 +410,7 @@ void task_vm_put(struct task_vm *vm)
     if (vm->as)
         platform_as_destroy(vm->as);
     mm_destroy(vm->mm);
+    syscall_patches_free(vm->patches);
     free(vm);
 }
 

@@ -14,6 +14,7 @@
 #include "sentry/kernel/kernel.h"
 #include "sentry/kernel/cred.h"
 #include "sentry/kernel/sched.h"
+#include "sentry/kernel/syscall_patch.h"
 #include "sentry/mm/mm.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/vfs/file.h"
@@ -184,10 +185,23 @@ static bool is_int80(struct task *t, const struct abi_ptregs *r, const struct pl
     return insn[0] == 0xcd && insn[1] == 0x80;
 }
 
+static void fault_signal(struct task *t, int sig, int code, uint64_t addr, uint64_t err);
+static void run_syscall(struct task *t);
+
 static void handle_syscall(struct task *t, const struct platform_event *ev)
 {
     t->fault_page = UINT64_MAX; /* the guest made progress since its last fault */
     struct abi_ptregs *r = platform_ctx_regs(t->ctx);
+    if (ev->patch) {
+        if (syscall_patch_entered(t, r, ev->patch) != 0) {
+            /* A trampoline no site of ours uses: for the guest, a jump
+             * into memory it cannot see. */
+            fault_signal(t, ABI_SIGSEGV, ABI_SEGV_MAPERR, 0, ABI_PF_USER | ABI_PF_INSTR);
+            return;
+        }
+        run_syscall(t);
+        return;
+    }
     if (is_int80(t, r, ev)) {
         if (!t->k->int80_reported) {
             t->k->int80_reported = true;
@@ -197,6 +211,14 @@ static void handle_syscall(struct task *t, const struct platform_event *ev)
         r->rax = (uint64_t)-ABI_ENOSYS;
         return;
     }
+    if (ev->abi == PLATFORM_ABI_X86_64)
+        syscall_patch_try(t, r);
+    run_syscall(t);
+}
+
+static void run_syscall(struct task *t)
+{
+    struct abi_ptregs *r = platform_ctx_regs(t->ctx);
     long nr = (long)r->orig_rax;
     uint64_t a[6] = {r->rdi, r->rsi, r->rdx, r->r10, r->r8, r->r9};
     int64_t ret = syscalls_dispatch(t, nr, a);
@@ -247,6 +269,16 @@ static void fault_signal(struct task *t, int sig, int code, uint64_t addr, uint6
  * fault means even that was not enough, an access error. */
 static void handle_fault(struct task *t, const struct platform_event *ev)
 {
+    switch (syscall_patch_fault(t, ev)) {
+    case SYSCALL_PATCH_RETRY:
+        return;
+    case SYSCALL_PATCH_SYSCALL:
+        t->fault_page = UINT64_MAX;
+        run_syscall(t);
+        return;
+    case SYSCALL_PATCH_NONE:
+        break;
+    }
     /* A general-protection fault (a non-canonical address, a privileged
      * instruction) has no page to serve. */
     if (ev->signo == ABI_SIGSEGV && ev->si_code != ABI_SI_KERNEL) {
@@ -371,6 +403,8 @@ static void run_loop(struct task *t)
             task_exit_group(t, kernel_wstatus_signal(ev.signo ? ev.signo : ABI_SIGKILL, false));
             break;
         }
+        if (ev.ext_signo && !task_must_exit(t))
+            task_signal_external(t, ev.ext_signo);
     }
 }
 

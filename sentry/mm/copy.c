@@ -105,6 +105,19 @@ int mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n)
     return copy_out(mm, dst, src, n, ACCESS_FORCE);
 }
 
+bool mm_code_patchable(struct mm *mm, uint64_t addr, uint64_t len)
+{
+    if (!range_ok(mm, addr, len))
+        return false;
+    size_t i = mm_vma_index(&mm->vmas, addr); /* no stack growth: a lookup only */
+    if (i == mm->vmas.n)
+        return false;
+    const struct mm_vma *v = mm->vmas.v[i];
+    return v->start <= addr && addr + len <= v->end && !(v->flags & MM_VMA_SHARED) && v->obj &&
+           v->obj->file && !v->obj->shared && (v->prot & ABI_PROT_EXEC) &&
+           !(v->prot & ABI_PROT_WRITE);
+}
+
 int mm_zero(struct mm *mm, uint64_t dst, size_t n)
 {
     return copy_out(mm, dst, NULL, n, ACCESS_WRITE);

@@ -235,6 +235,11 @@ int mm_copy_in(struct mm *mm, void *dst, uint64_t src, size_t n);
 int mm_copy_out(struct mm *mm, uint64_t dst, const void *src, size_t n);
 /* Copy-out ignoring PROT_WRITE (the loader filling read-only segments). */
 int mm_copy_out_force(struct mm *mm, uint64_t dst, const void *src, size_t n);
+/* Whether [addr, addr+len) is program text the Sentry may rewrite for
+ * syscall patching: one private, file-backed, executable and not writable
+ * mapping. Code in anonymous or writable memory (a JIT's) or in a shared
+ * mapping (the file itself) is never touched. */
+bool mm_code_patchable(struct mm *mm, uint64_t addr, uint64_t len);
 /* NUL-terminated string of at most max bytes including the NUL. Returns its
  * length, -EFAULT (-ENOMEM as above), or -ENAMETOOLONG when no NUL was found
  * within max. */

@@ -20,7 +20,7 @@
 #define MS           1000000LL
 
 static volatile sig_atomic_t hits[65];
-static volatile int last_code, last_timerid, last_overrun, overrun_in_handler;
+static volatile int last_code, last_timerid, last_overrun, overrun_in_handler, first_overrun;
 static volatile long last_value;
 static volatile int watched_timer = -1;
 
@@ -33,8 +33,13 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
         last_timerid = si->si_timerid;
         last_overrun = si->si_overrun;
         last_value = (long)si->si_value.sival_ptr;
-        if (watched_timer >= 0)
+        if (watched_timer >= 0) {
+            /* The first delivery only: on a loaded machine the timer may
+             * fire again before the test blocks the signal once more. */
             overrun_in_handler = (int)syscall(SYS_timer_getoverrun, watched_timer);
+            first_overrun = si->si_overrun;
+            watched_timer = -1;
+        }
     }
 }
 
@@ -325,11 +330,11 @@ static void test_overrun(void)
     block(sig, SIG_BLOCK);
     int64_t periods = (now_ns(CLOCK_MONOTONIC) - armed_at) / (2 * MS);
     watched_timer = -1;
-    ok(hits[sig] == 1, "one signal for many expiries (%d)", (int)hits[sig]);
-    ok(last_overrun >= 20 && last_overrun <= periods,
-       "si_overrun counts the expiries missed (%d of at most %lld)", last_overrun,
+    ok(hits[sig] >= 1, "one signal for many expiries (%d)", (int)hits[sig]);
+    ok(first_overrun >= 20 && first_overrun <= periods,
+       "si_overrun counts the expiries missed (%d of at most %lld)", first_overrun,
        (long long)periods);
-    is_int(overrun_in_handler, last_overrun, "timer_getoverrun in the handler agrees");
+    is_int(overrun_in_handler, first_overrun, "timer_getoverrun in the handler agrees");
     SC(SYS_timer_delete, id);
     sigpending(&pend);
     block(sig, SIG_UNBLOCK);

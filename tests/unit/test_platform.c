@@ -49,7 +49,7 @@ static void setup_platform_only(void)
     mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
     cr_assert(mem != MAP_FAILED);
     const char *why = NULL;
-    int err = platform_create(kind, memfd, &plat, &why);
+    int err = platform_create(kind, memfd, 0, &plat, &why);
     /* systrap needs CPU and kernel features a host may lack; the Sentry
      * then falls back to ptrace, and these tests have nothing to test. */
     if (err == -ENOSYS && kind == PLATFORM_SYSTRAP)
