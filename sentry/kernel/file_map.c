@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "abi/errno.h"
+#include "abi/flags.h"
 #include "sentry/kernel/kernel.h"
 #include "sentry/mm/mm.h"
 #include "sentry/vfs/file.h"
@@ -44,11 +45,35 @@ static uint64_t file_size(void *h)
     return 0;
 }
 
+/* Regular files of a read-only filesystem only (the sandbox's image: its
+ * programs and libraries): nothing in the sandbox changes them, and a
+ * change on the host shows in their stat (modification and change times,
+ * size). Files the sandbox can write are left out: timestamps can be too
+ * coarse to tell two writes apart, and a shared mapping can change one
+ * without any. */
+static uint64_t file_version(void *h)
+{
+    struct vfs_file *f = h;
+    struct abi_stat st;
+    /* The inode the file reads from (an overlay's lower one, say). */
+    const struct vfs_inode *real = vfs_file_inode(f);
+    if (!real || !real->fs || !(real->fs->flags & VFS_FS_RDONLY))
+        return 0;
+    if (!f->ops->stat || f->ops->stat(f, &st) != 0 || (st.st_mode & ABI_S_IFMT) != ABI_S_IFREG)
+        return 0;
+    uint64_t v = st.st_mtime_sec * 1000000007ULL + st.st_mtime_nsec;
+    v = v * 0x9e3779b97f4a7c15ULL ^ (st.st_ctime_sec * 1000000007ULL + st.st_ctime_nsec);
+    v = v * 0x9e3779b97f4a7c15ULL ^ (uint64_t)st.st_size;
+    v = v * 0x9e3779b97f4a7c15ULL ^ (real->fs->dev << 32 ^ real->ino);
+    return v ? v : 1;
+}
+
 static const struct mm_file_ops vfs_mapped_file_ops = {
     .get = file_get,
     .put = file_put,
     .read = file_read,
     .size = file_size,
+    .version = file_version,
 };
 
 int kernel_file_map_desc(struct task *t, struct vfs_file *f, bool shared, struct mm_file_desc *d,

@@ -56,6 +56,14 @@ struct layout {
     uint64_t bias;
 };
 
+/* Randomisation moves the mmap base and a PIE's bias in steps of 64 KiB
+ * (mm's chunk), not pages: then every process mapping the same program or
+ * interpreter has its chunk windows at the same file offsets, and they
+ * share the file's bytes through mm's file chunk cache instead of each
+ * reading its own copy. Without randomisation the layout is Linux's. It
+ * costs four bits of randomness. */
+#define RND_STEP 0x10000ULL
+
 static void choose_layout(const struct loader_elf_info *info, uint64_t max, uint64_t stack_limit,
                           struct layout_rng *g, struct layout *out)
 {
@@ -71,7 +79,8 @@ static void choose_layout(const struct loader_elf_info *info, uint64_t max, uint
         gap = MMAP_GAP_MIN;
     if (gap > max / 6 * 5)
         gap = max / 6 * 5;
-    out->mmap_base = loader_page_down(max - gap - rng_below(g, MMAP_RND_PAGES) * LOADER_PAGE);
+    out->mmap_base = loader_page_down(
+        max - gap - rng_below(g, MMAP_RND_PAGES / (RND_STEP / LOADER_PAGE)) * RND_STEP);
 
     out->bias = 0;
     if (info->type != ABI_ET_DYN)
@@ -88,7 +97,8 @@ static void choose_layout(const struct loader_elf_info *info, uint64_t max, uint
     uint64_t room = out->mmap_base > base && out->mmap_base - base > span
                         ? (out->mmap_base - base - span) / LOADER_PAGE
                         : 0;
-    base += rng_below(g, room < MMAP_RND_PAGES ? room : MMAP_RND_PAGES) * LOADER_PAGE;
+    room = (room < MMAP_RND_PAGES ? room : MMAP_RND_PAGES) / (RND_STEP / LOADER_PAGE);
+    base += rng_below(g, room) * RND_STEP;
     base &= ~(info->align - 1);
     out->bias = base - info->lo;
 }

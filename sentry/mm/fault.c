@@ -3,6 +3,7 @@
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "abi/signal.h"
+#include "sentry/mm/fcache.h"
 #include "sentry/mm/mm_internal.h"
 
 /* Grows the GROWSDOWN VMA at index i down to the page of addr, under Linux's
@@ -79,6 +80,17 @@ static int chunk_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool wr
     if (write && !o->shared && !o->written)
         mm_share_anon(mm, v);
     o = v->obj;
+    if (o->file && !mm_memobj_lookup(o, off)) {
+        /* The file's bytes may already be in a chunk another mapping of
+         * the same window filled (the file chunk cache). */
+        uint64_t cs = off - off % MM_CHUNK_SIZE;
+        uint64_t fo = cs + o->file_delta;
+        if (fo < (1ULL << 62)) {
+            struct mm_chunk *cached = mm_fcache_chunk(o->mf, o->file, fo, size);
+            if (cached && mm_memobj_install(o, off, cached) != 0)
+                mm_chunk_put(o->mf, cached);
+        }
+    }
     bool replaced = false;
     /* Writes through a shared object never copy: its chunks have one owner. */
     struct mm_chunk *c = mm_memobj_chunk(o, off, write && !o->shared, &replaced);

@@ -16,6 +16,7 @@
 
 #include "abi/errno.h"
 #include "sentry/mm/mm.h"
+#include "sentry/mm/fcache.h"
 #include "sentry/mm/mm_internal.h"
 
 /* The file grows in steps this large: ftruncate and mmap are host calls, and
@@ -74,6 +75,7 @@ void mm_memfile_destroy(struct mm_memfile *mf)
 {
     if (!mf)
         return;
+    mm_fcache_forget(mf);
     munmap(mf->base, mf->max);
     close(mf->fd);
     free(mf->free);

@@ -1,6 +1,7 @@
 /* Anonymous memory objects: chunks of the memory file behind VMAs. See
  * memobj.h for the rules private and shared objects follow. */
 #include "sentry/mm/memobj.h"
+#include "sentry/mm/fcache.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ void mm_memobj_get(struct mm_memobj *o)
     o->refs++;
 }
 
-static void chunk_put(struct mm_memfile *mf, struct mm_chunk *c)
+void mm_chunk_put(struct mm_memfile *mf, struct mm_chunk *c)
 {
     if (--c->refs == 0) {
         mm_memfile_free(mf, c->file_off, MM_CHUNK_SIZE);
@@ -72,7 +73,7 @@ static int put_chunk_cb(void *arg, uint64_t key, void **slot)
 {
     (void)key;
     struct mm_memobj *o = arg;
-    chunk_put(o->mf, *slot);
+    mm_chunk_put(o->mf, *slot);
     *slot = NULL;
     o->nchunks--;
     return 0;
@@ -89,12 +90,15 @@ void mm_memobj_put(struct mm_memobj *o)
     free(o);
 }
 
-static struct mm_chunk *chunk_new(struct mm_memfile *mf)
+struct mm_chunk *mm_chunk_new(struct mm_memfile *mf)
 {
     struct mm_chunk *c = malloc(sizeof(*c));
     if (!c)
         return NULL;
     int64_t off = mm_memfile_alloc(mf, MM_CHUNK_SIZE);
+    /* Memory held only by the file chunk cache gives way first. */
+    if (off < 0 && mm_fcache_shrink(mf) > 0)
+        off = mm_memfile_alloc(mf, MM_CHUNK_SIZE);
     if (off < 0) {
         free(c);
         return NULL;
@@ -109,13 +113,21 @@ static struct mm_chunk *chunk_new(struct mm_memfile *mf)
  * original. */
 static struct mm_chunk *chunk_unshare(struct mm_memfile *mf, struct mm_chunk *c)
 {
-    struct mm_chunk *n = chunk_new(mf);
+    struct mm_chunk *n = mm_chunk_new(mf);
     if (!n)
         return NULL;
     memcpy(mm_memfile_ptr(mf, n->file_off), mm_memfile_ptr(mf, c->file_off), MM_CHUNK_SIZE);
     n->filled = c->filled;
-    chunk_put(mf, c);
+    mm_chunk_put(mf, c);
     return n;
+}
+
+int mm_memobj_install(struct mm_memobj *o, uint64_t off, struct mm_chunk *c)
+{
+    if (mm_radix_set(&o->chunks, off / MM_CHUNK_SIZE, c))
+        return -ABI_ENOMEM;
+    o->nchunks++;
+    return 0;
 }
 
 struct mm_chunk *mm_memobj_lookup(const struct mm_memobj *o, uint64_t off)
@@ -141,11 +153,11 @@ struct mm_chunk *mm_memobj_chunk(struct mm_memobj *o, uint64_t off, bool write, 
             *replaced = true;
         return n;
     }
-    c = chunk_new(o->mf);
+    c = mm_chunk_new(o->mf);
     if (!c)
         return NULL;
     if (mm_radix_set(&o->chunks, idx, c)) {
-        chunk_put(o->mf, c);
+        mm_chunk_put(o->mf, c);
         return NULL;
     }
     o->nchunks++;
@@ -168,7 +180,7 @@ static int discard_cb(void *arg, uint64_t key, void **slot)
     uint64_t s = a->start > cs ? a->start : cs;
     uint64_t e = a->end < ce ? a->end : ce;
     if (s == cs && e == ce && !a->keep_chunks) {
-        chunk_put(o->mf, c);
+        mm_chunk_put(o->mf, c);
         *slot = NULL;
         o->nchunks--;
         return 0;

@@ -82,6 +82,12 @@ void mm_memobj_put(struct mm_memobj *o);
 struct mm_chunk *mm_memobj_chunk(struct mm_memobj *o, uint64_t off, bool write, bool *replaced);
 /* The chunk holding off, or NULL if it has none. Never allocates. */
 struct mm_chunk *mm_memobj_lookup(const struct mm_memobj *o, uint64_t off);
+/* Put c (whose reference the object takes over) at off's chunk, which
+ * must be empty. -ENOMEM when the index cannot grow. */
+int mm_memobj_install(struct mm_memobj *o, uint64_t off, struct mm_chunk *c);
+/* A fresh zeroed chunk with one reference; dropping the last frees it. */
+struct mm_chunk *mm_chunk_new(struct mm_memfile *mf);
+void mm_chunk_put(struct mm_memfile *mf, struct mm_chunk *c);
 
 /* Drops the contents of [off, off+len): whole chunks are released, partial
  * ones have their pages punched. Reads afterwards see zeros. True when a

@@ -140,7 +140,7 @@ bool mm_range_reserved(const struct mm *mm, uint64_t start, uint64_t end)
 }
 
 /* A hint is taken when the whole range is free, guard gaps included. */
-static bool hint_usable(struct mm *mm, uint64_t hint, uint64_t len)
+bool mm_hint_usable(struct mm *mm, uint64_t hint, uint64_t len)
 {
     if (hint < mm->min_addr || hint > mm->max_addr - len)
         return false;
@@ -164,7 +164,7 @@ int64_t mm_unmapped_area(struct mm *mm, uint64_t hint, uint64_t len, int map_fla
         return (int64_t)hint;
     }
     hint = mm_page_down(hint);
-    if (hint && hint_usable(mm, hint, len))
+    if (hint && mm_hint_usable(mm, hint, len))
         return (int64_t)hint;
 
     uint64_t addr;

@@ -133,6 +133,10 @@ struct mm_file_ops {
      * short only at end of file, or -errno. */
     int64_t (*read)(void *h, void *buf, uint64_t len, uint64_t off);
     uint64_t (*size)(void *h);
+    /* Optional: a number that changes whenever the file's contents may
+     * have (0: never cache its bytes). Private mappings of files with a
+     * version share their chunks through the file chunk cache. */
+    uint64_t (*version)(void *h);
 };
 
 /* The pages of one file that MAP_SHARED mappings map directly, owned by the

@@ -83,6 +83,8 @@ bool mm_range_reserved(const struct mm *mm, uint64_t start, uint64_t end);
 /* Linux's get_unmapped_area: hint honoured when free; MAP_FIXED and MAP_32BIT
  * flags as for mmap. The address or -errno. */
 int64_t mm_unmapped_area(struct mm *mm, uint64_t hint, uint64_t len, int map_flags);
+/* Whether [hint, hint + len) is free, guard gaps included (page aligned). */
+bool mm_hint_usable(struct mm *mm, uint64_t hint, uint64_t len);
 
 /* Stub mirroring; no-ops without an address space. While defer_unmaps is
  * set the unmap is only recorded (see shootdown.c). */

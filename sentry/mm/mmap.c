@@ -119,7 +119,17 @@ int64_t mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int f
     if (alen == 0)
         return -ABI_ENOMEM;
 
-    int64_t a = mm_unmapped_area(mm, addr, alen, (int)(f & (ABI_MAP_FIXED | ABI_MAP_32BIT)));
+    int64_t a = -1;
+    if (file && (f & ABI_MAP_TYPE) == ABI_MAP_PRIVATE && !(f & (ABI_MAP_FIXED | ABI_MAP_32BIT)) &&
+        !(addr && mm_hint_usable(mm, addr, alen))) {
+        /* An address congruent to the offset modulo the chunk size, so that
+         * every process's mapping of the file shares its chunks (fcache.c). */
+        int64_t big = mm_unmapped_area(mm, 0, alen + MM_CHUNK_SIZE - MM_PAGE_SIZE, 0);
+        if (big >= 0)
+            a = big + (int64_t)((off - (uint64_t)big) & (MM_CHUNK_SIZE - 1));
+    }
+    if (a < 0)
+        a = mm_unmapped_area(mm, addr, alen, (int)(f & (ABI_MAP_FIXED | ABI_MAP_32BIT)));
     if (a < 0)
         return a;
     uint64_t start = (uint64_t)a, end = start + alen;

@@ -61,7 +61,7 @@ static uint64_t f_size(void *h)
     (void)h;
     return ff.size;
 }
-static const struct mm_file_ops fops = {f_get, f_put, f_read, f_size};
+static const struct mm_file_ops fops = {f_get, f_put, f_read, f_size, NULL};
 
 static int64_t p_page(void *owner, struct mm_memfile *m, uint64_t off, bool write)
 {

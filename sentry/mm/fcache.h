@@ -1,0 +1,26 @@
+/* The file chunk cache: chunks of files mapped privately (program text,
+ * libraries), filled once and shared copy-on-write by the objects of every
+ * address space that maps the same bytes, as Linux shares the page cache.
+ * Under the kernel lock, like the rest of mm. */
+#ifndef MOAT_SENTRY_MM_FCACHE_H
+#define MOAT_SENTRY_MM_FCACHE_H
+
+#include <stdint.h>
+
+#include "sentry/mm/filemap.h"
+#include "sentry/mm/memobj.h"
+
+/* The chunk holding the file's bytes [off, off + MM_CHUNK_SIZE) as the file
+ * is now (its version, see mm_file_ops), with one reference for the caller,
+ * or NULL when the file is not cacheable, the cache is full of chunks in
+ * use, or memory or the read failed (the caller then fills a chunk of its
+ * own as before). size: the file's current size. */
+struct mm_chunk *mm_fcache_chunk(struct mm_memfile *mf, struct mm_file *f, uint64_t off,
+                                 uint64_t size);
+/* Let go of every chunk only the cache holds (memory is short). Returns
+ * how many. */
+unsigned mm_fcache_shrink(struct mm_memfile *mf);
+/* Drop everything of mf (before it goes). */
+void mm_fcache_forget(struct mm_memfile *mf);
+
+#endif
