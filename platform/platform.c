@@ -175,6 +175,19 @@ int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int pro
     return as->p->ops->as_map(as, addr, len, prot, off);
 }
 
+int platform_as_map_many(struct platform_as *as, const struct platform_map *m, unsigned n)
+{
+    const struct platform_ops *ops = as->p->ops;
+    if (ops->as_map_many)
+        return ops->as_map_many(as, m, n);
+    for (unsigned i = 0; i < n; i++) {
+        int r = ops->as_map(as, m[i].addr, m[i].len, m[i].prot, m[i].off);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len)
 {
     return as->p->ops->as_unmap(as, addr, len);

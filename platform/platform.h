@@ -117,6 +117,14 @@ void platform_as_destroy(struct platform_as *as);
  * mprotect stops at the first unmapped page of a sparsely mapped range, with
  * ENOMEM): the caller must then unmap the range, which restores safety. */
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off);
+/* Several maps at once (one round trip to a systrap stub): 0, or the first
+ * error. */
+struct platform_map {
+    uint64_t addr, len;
+    int prot;
+    uint64_t off;
+};
+int platform_as_map_many(struct platform_as *as, const struct platform_map *m, unsigned n);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 /* Host pid of the stub process (for tests, /proc checks, debugging). */

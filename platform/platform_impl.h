@@ -11,6 +11,8 @@ struct platform_ops {
     int (*as_create)(struct platform *p, struct platform_as **out);
     void (*as_destroy)(struct platform_as *as);
     int (*as_map)(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off);
+    int (*as_map_many)(struct platform_as *as, const struct platform_map *m,
+                       unsigned n); /* optional: else one as_map each */
     int (*as_unmap)(struct platform_as *as, uint64_t addr, uint64_t len);
     int (*as_protect)(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
     int (*as_host_pid)(const struct platform_as *as);

@@ -322,18 +322,26 @@ static int wait_batch(struct systrap_as *as, uint32_t seq)
 /* Run op in the stub's control thread, batched with whatever other threads
  * queued meanwhile: the first to find no batch in flight sends everything
  * queued and waits; the others wait for it. */
-static long as_command(struct systrap_as *as, struct as_op *op)
+static void as_commands(struct systrap_as *as, struct as_op *ops, unsigned nops)
 {
-    if (atomic_load(&as->dead))
-        return -ESRCH;
-    op->done = false;
-    op->next = NULL;
+    if (atomic_load(&as->dead)) {
+        for (unsigned i = 0; i < nops; i++)
+            ops[i].result = -ESRCH;
+        return;
+    }
     pthread_mutex_lock(&as->lock);
-    if (as->q_tail)
-        as->q_tail->next = op;
-    else
-        as->q_head = op;
-    as->q_tail = op;
+    for (unsigned i = 0; i < nops; i++) {
+        struct as_op *op = &ops[i];
+        op->done = false;
+        op->next = NULL;
+        if (as->q_tail)
+            as->q_tail->next = op;
+        else
+            as->q_head = op;
+        as->q_tail = op;
+    }
+    /* The queue runs in order: the last one done means all are. */
+    struct as_op *op = &ops[nops - 1];
     while (!op->done) {
         if (as->in_flight) {
             pthread_cond_wait(&as->cond, &as->lock);
@@ -390,7 +398,21 @@ static long as_command(struct systrap_as *as, struct as_op *op)
         pthread_cond_broadcast(&as->cond);
     }
     pthread_mutex_unlock(&as->lock);
+}
+
+static long as_command(struct systrap_as *as, struct as_op *op)
+{
+    as_commands(as, op, 1);
     return op->result;
+}
+
+static int map_result(long r, uint64_t addr)
+{
+    if (r < 0 && r > -4096)
+        return (int)r;
+    /* The result is only a hint (guest-writable); a wrong one hurts only
+     * the guest, which faults again. */
+    return (uint64_t)r == addr ? 0 : -EFAULT;
 }
 
 static int systrap_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, int prot,
@@ -398,12 +420,29 @@ static int systrap_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, 
 {
     struct systrap_as *as = (struct systrap_as *)as_;
     struct as_op op = {.op = OP_MAP, .addr = addr, .len = len, .prot = (uint64_t)prot, .off = off};
-    long r = as_command(as, &op);
-    if (r < 0 && r > -4096)
-        return (int)r;
-    /* The result is only a hint (guest-writable); a wrong one hurts only
-     * the guest, which faults again. */
-    return (uint64_t)r == addr ? 0 : -EFAULT;
+    return map_result(as_command(as, &op), addr);
+}
+
+static int systrap_as_map_many(struct platform_as *as_, const struct platform_map *m, unsigned n)
+{
+    struct systrap_as *as = (struct systrap_as *)as_;
+    struct as_op ops[8];
+    int err = 0;
+    while (n > 0) {
+        unsigned k = n < 8 ? n : 8;
+        for (unsigned i = 0; i < k; i++)
+            ops[i] = (struct as_op){.op = OP_MAP,
+                                    .addr = m[i].addr,
+                                    .len = m[i].len,
+                                    .prot = (uint64_t)m[i].prot,
+                                    .off = m[i].off};
+        as_commands(as, ops, k);
+        for (unsigned i = 0; i < k && !err; i++)
+            err = map_result(ops[i].result, ops[i].addr);
+        m += k;
+        n -= k;
+    }
+    return err;
 }
 
 static int systrap_as_unmap(struct platform_as *as_, uint64_t addr, uint64_t len)
@@ -1283,6 +1322,7 @@ static const struct platform_ops systrap_ops = {
     .as_create = systrap_as_create,
     .as_destroy = systrap_as_destroy,
     .as_map = systrap_as_map,
+    .as_map_many = systrap_as_map_many,
     .as_unmap = systrap_as_unmap,
     .as_protect = systrap_as_protect,
     .as_host_pid = systrap_as_host_pid,

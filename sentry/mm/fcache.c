@@ -61,6 +61,16 @@ static unsigned drop(struct mm_memfile *mf, bool all)
     return n;
 }
 
+bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off)
+{
+    if (!f->ops->version)
+        return false;
+    for (const struct entry *e = buckets[bucket(mf, f->dev, f->ino, off)]; e; e = e->next)
+        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off)
+            return true;
+    return false;
+}
+
 unsigned mm_fcache_shrink(struct mm_memfile *mf)
 {
     return drop(mf, false);

@@ -115,6 +115,16 @@ static bool fail(struct platform_as *as)
     return false;
 }
 
+int platform_as_map_many(struct platform_as *as, const struct platform_map *m, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        int r = platform_as_map(as, m[i].addr, m[i].len, m[i].prot, m[i].off);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
 int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int prot, uint64_t off)
 {
     record(as, (struct fake_call){FAKE_MAP, addr, len, prot, off});
