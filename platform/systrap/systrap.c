@@ -101,7 +101,7 @@ struct systrap_platform {
     uint64_t tsc0;
     struct timespec mono0;
     _Atomic uint64_t to_sentry, to_sentry_n, to_stub, to_stub_n, events, sentry_sleeps;
-    _Atomic uint64_t in_sentry, in_sentry_n, patched_events;
+    _Atomic uint64_t in_sentry, in_sentry_n, patched_events, trapped_calls, faults;
     _Atomic uint64_t batches, batch_cycles, batch_ops; /* control-thread round trips */
 };
 
@@ -886,13 +886,16 @@ static size_t systrap_stats(const struct platform *base, char *buf, size_t len)
     uint64_t nb = atomic_load(&p->batches);
     int n = snprintf(
         buf, len,
-        "systrap: %llu events (%llu through patched sites); handoff guest->sentry %.0f ns, "
+        "systrap: %llu events (%llu syscalls through patched sites, %llu trapped, %llu faults); "
+        "handoff guest->sentry %.0f ns, "
         "sentry->guest %.0f ns, "
         "in the Sentry %.0f ns (means); the Sentry slept %llu times; %llu control-thread batches "
         "(%llu commands), %.0f ns each\n",
         (unsigned long long)atomic_load(&p->events),
         (unsigned long long)atomic_load(&p->patched_events),
-        an ? (double)a / (double)an / per_ns : 0.0, bn ? (double)b / (double)bn / per_ns : 0.0,
+        (unsigned long long)atomic_load(&p->trapped_calls),
+        (unsigned long long)atomic_load(&p->faults), an ? (double)a / (double)an / per_ns : 0.0,
+        bn ? (double)b / (double)bn / per_ns : 0.0,
         sn ? (double)atomic_load(&p->in_sentry) / (double)sn / per_ns : 0.0,
         (unsigned long long)atomic_load(&p->sentry_sleeps), (unsigned long long)nb,
         (unsigned long long)atomic_load(&p->batch_ops),
@@ -932,6 +935,12 @@ static int systrap_ctx_run(struct platform_ctx *ctx_, struct platform_event *ev)
         return 0;
     }
     classify(ctx, &uc, &si, ev);
+    if (as->p->measuring && !ev->patch) {
+        if (ev->kind == PLATFORM_EV_SYSCALL)
+            atomic_fetch_add_explicit(&as->p->trapped_calls, 1, memory_order_relaxed);
+        else if (ev->kind == PLATFORM_EV_FAULT)
+            atomic_fetch_add_explicit(&as->p->faults, 1, memory_order_relaxed);
+    }
     /* Whatever brought the thread back answers a kick too (one that found
      * it entering through patch_entry was let pass). */
     atomic_store(&ctx->kicked, false);
