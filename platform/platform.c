@@ -175,6 +175,11 @@ int platform_as_map(struct platform_as *as, uint64_t addr, uint64_t len, int pro
     return as->p->ops->as_map(as, addr, len, prot, off);
 }
 
+bool platform_as_map_many_cheap(const struct platform_as *as)
+{
+    return as->p->ops->as_map_many != NULL;
+}
+
 int platform_as_map_many(struct platform_as *as, const struct platform_map *m, unsigned n)
 {
     const struct platform_ops *ops = as->p->ops;

@@ -125,6 +125,9 @@ struct platform_map {
     uint64_t off;
 };
 int platform_as_map_many(struct platform_as *as, const struct platform_map *m, unsigned n);
+/* Whether map_many costs about one round trip whatever n (systrap's batch),
+ * rather than one per map (ptrace's injected calls). */
+bool platform_as_map_many_cheap(const struct platform_as *as);
 int platform_as_unmap(struct platform_as *as, uint64_t addr, uint64_t len);
 int platform_as_protect(struct platform_as *as, uint64_t addr, uint64_t len, int prot);
 /* Host pid of the stub process (for tests, /proc checks, debugging). */

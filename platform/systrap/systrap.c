@@ -426,10 +426,10 @@ static int systrap_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, 
 static int systrap_as_map_many(struct platform_as *as_, const struct platform_map *m, unsigned n)
 {
     struct systrap_as *as = (struct systrap_as *)as_;
-    struct as_op ops[8];
+    struct as_op ops[16];
     int err = 0;
     while (n > 0) {
-        unsigned k = n < 8 ? n : 8;
+        unsigned k = n < 16 ? n : 16;
         for (unsigned i = 0; i < k; i++)
             ops[i] = (struct as_op){.op = OP_MAP,
                                     .addr = m[i].addr,

@@ -168,33 +168,47 @@ static struct platform_map span_map(const struct mm_vma *v, const struct mm_span
     return (struct platform_map){sp->start, sp->end - sp->start, platform_prot(prot), sp->mf_off};
 }
 
-/* Chunks a fault maps beyond its own, as Linux maps pages already in the
- * page cache around a fault: each costs a round trip to the stub less when
- * the guest gets there. */
-#define FAULT_AROUND 3
+/* Chunks a fault maps beyond its own, on either side, as Linux maps pages
+ * already in the page cache around a fault: each costs the control thread
+ * one mmap in the same round trip, where a fault of its own would cost a
+ * round trip through the Sentry. */
+#define FAULT_AROUND 31
 
-/* Spans for the chunks of a private file mapping that follow from, when
- * their bytes are at hand: already in the object, whole, or in the file
- * chunk cache. Reads nothing from the file. */
-static unsigned fault_around(struct mm *mm, struct mm_vma *v, uint64_t from,
+/* Whether the chunk at off of a private file object is at hand without a
+ * read: whole in the object, or in the file chunk cache. */
+static bool chunk_at_hand(const struct mm_memobj *o, uint64_t off)
+{
+    const struct mm_chunk *c = mm_memobj_lookup(o, off);
+    if (c)
+        return c->filled == (uint16_t)((1u << MM_CHUNK_PAGES) - 1);
+    uint64_t cs = off - off % MM_CHUNK_SIZE;
+    return mm_fcache_has(o->mf, o->file, cs + o->file_delta);
+}
+
+/* Spans for the chunks of a private file mapping around [lo, hi) that are
+ * at hand, going up then down, at most FAULT_AROUND. Reads nothing. */
+static unsigned fault_around(struct mm *mm, struct mm_vma *v, uint64_t lo, uint64_t hi,
                              struct platform_map *out)
 {
     struct mm_memobj *o = v->obj;
-    if (!o->file || o->shared)
+    if (!o->file || o->shared || !platform_as_map_many_cheap(mm->as))
         return 0;
     unsigned n = 0;
-    while (n < FAULT_AROUND && from < v->end) {
-        uint64_t off = v->off + (from - v->start);
-        const struct mm_chunk *c = mm_memobj_lookup(o, off);
-        uint64_t cs = off - off % MM_CHUNK_SIZE;
-        if (c ? c->filled != (uint16_t)((1u << MM_CHUNK_PAGES) - 1)
-              : !mm_fcache_has(o->mf, o->file, cs + o->file_delta))
-            break;
+    for (uint64_t from = hi; n < FAULT_AROUND && from < v->end;) {
         struct mm_span sp;
-        if (mm_backing(mm, v, from, false, &sp) != 0 || sp.start != from)
+        if (!chunk_at_hand(o, v->off + (from - v->start)) ||
+            mm_backing(mm, v, from, false, &sp) != 0 || sp.start != from)
             break;
         out[n++] = span_map(v, &sp);
         from = sp.end;
+    }
+    for (uint64_t to = lo; n < FAULT_AROUND && to > v->start;) {
+        struct mm_span sp;
+        if (!chunk_at_hand(o, v->off + (to - 1 - v->start)) ||
+            mm_backing(mm, v, to - 1, false, &sp) != 0 || sp.end != to)
+            break;
+        out[n++] = span_map(v, &sp);
+        to = sp.start;
     }
     return n;
 }
@@ -231,7 +245,7 @@ int mm_handle_fault(struct mm *mm, uint64_t addr, bool write, bool exec, int *si
     struct platform_map maps[1 + FAULT_AROUND];
     unsigned n = 0;
     maps[n++] = span_map(v, &sp);
-    n += fault_around(mm, v, sp.end, maps + n);
+    n += fault_around(mm, v, sp.start, sp.end, maps + n);
     int r = platform_as_map_many(mm->as, maps, n);
     if (r)
         return r;
