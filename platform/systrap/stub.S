@@ -316,7 +316,17 @@ systrap_handler:
          * anyway. Let it pass (noting one from outside for the Sentry)
          * unless the CPU raised it, or the Sentry has already answered. */
         mov 168(%rdx), %rax             /* uc_mcontext.rip */
-        lea patch_entry(%rip), %rcx
+        movabs $(CMD_PAGE + CMD_XFEATURES), %rcx
+        cmpq $0, (%rcx)                 /* no patching: no patch area either */
+        je 2f
+        mov %rax, %rcx                  /* in a trampoline: on its way too */
+        sub $PATCH_CODE, %rcx
+        cmp $(PATCH_ENTRY_PTR - PATCH_CODE), %rcx
+        jae 2f
+        cmpl $0, 8(%rsi)
+        jg h_event
+        jmp 1f
+2:      lea patch_entry(%rip), %rcx
         sub %rcx, %rax
         cmp $(patch_resumed - patch_entry), %rax
         jae h_event
