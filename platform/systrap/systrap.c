@@ -1458,7 +1458,8 @@ int platform_systrap_create(int memfd, unsigned flags, struct platform **out, co
     clock_gettime(CLOCK_MONOTONIC, &p->mono0);
     pthread_mutex_init(&p->factory_lock, NULL);
     pthread_mutex_init(&p->xlock, NULL);
-    systrap_patch.on = false;
+    /* The stub reads a nonzero component mask as "patching is on". */
+    systrap_patch = (struct systrap_patch_cfg){0};
     if (flags & PLATFORM_F_PATCHING)
         setup_patching(p);
     int err = platform_stub_install(&p->base, systrap_stub_start,

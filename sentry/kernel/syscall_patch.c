@@ -103,6 +103,11 @@ static struct syscall_patches *patches_of(struct task *t)
 
 static void remember_unfit(struct syscall_patches *p, uint64_t addr)
 {
+    /* A site already patched stays so: a thread whose syscall trapped just
+     * before the patch landed finds the jump there, not the mov, and its
+     * siblings still need the entry for their faults at site+5. */
+    if (lookup(p, addr))
+        return;
     if (p->neg < NEG_MAX && insert(p, addr, 0) == 0)
         p->neg++;
 }

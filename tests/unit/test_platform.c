@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -40,6 +41,8 @@ static unsigned char *mem;
 static struct platform *plat;
 static struct platform_as *as;
 static struct platform_ctx *ctx;
+/* platform_create flags: 0 but for the syscall-patching suite. */
+static unsigned create_flags;
 
 static void setup_platform_only(void)
 {
@@ -49,7 +52,7 @@ static void setup_platform_only(void)
     mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
     cr_assert(mem != MAP_FAILED);
     const char *why = NULL;
-    int err = platform_create(kind, memfd, 0, &plat, &why);
+    int err = platform_create(kind, memfd, create_flags, &plat, &why);
     /* systrap needs CPU and kernel features a host may lack; the Sentry
      * then falls back to ptrace, and these tests have nothing to test. */
     if (err == -ENOSYS && kind == PLATFORM_SYSTRAP)
@@ -1615,4 +1618,605 @@ Test(platform_lifetime_systrap, a_sentry_without_capabilities_still_drives_its_s
     platform_ctx_destroy(a);
     platform_as_destroy(as);
     expect_stub_gone(pid);
+}
+
+/* ---- systrap: syscall patching (PLATFORM_F_PATCHING) ----
+ *
+ * A patched site is `jmp *PATCH_TABLE+8k` over a guest's `mov $nr, %eax;
+ * syscall`; it enters the Sentry through trampoline k and the stub's
+ * patch_entry, which builds the frame itself instead of the kernel. These
+ * tests play the Sentry's half (sentry/kernel/syscall_patch.c) by hand:
+ * they write the patch through the memory file and, at a patched stop, fill
+ * in rip, rcx and r11 the way the Sentry does from its record of the site. */
+
+static void setup_systrap_patching(void)
+{
+    kind = PLATFORM_SYSTRAP;
+    create_flags = PLATFORM_F_PATCHING;
+    setup_platform_only();
+    if (platform_patch_slots(plat) == 0)
+        cr_skip_test("systrap runs here, but did not turn syscall patching on");
+    cr_assert_eq(platform_as_create(plat, &as), 0);
+    cr_assert_eq(platform_ctx_create(as, &ctx), 0);
+}
+
+TestSuite(platform_patch_systrap, .init = setup_systrap_patching, .fini = teardown, .timeout = 30);
+
+/* CF, PF, AF, ZF, SF, DF, OF: every flag a guest sets with ordinary code,
+ * all of them set, with IF and the always-one bit. */
+#define GUEST_FLAGS  0xcd5ULL
+#define GUEST_EFLAGS (0x202ULL | GUEST_FLAGS)
+
+/* The registers a patched site must leave as they were (all but rax, rcx
+ * and r11, which `syscall` clobbers anyway), each given a distinct
+ * canonical value. */
+#define PTREG(name) #name, offsetof(struct abi_ptregs, name)
+static const struct {
+    const char *name;
+    size_t off;
+} sentinel_regs[] = {{PTREG(rbx)}, {PTREG(rbp)}, {PTREG(rsp)}, {PTREG(r8)},  {PTREG(r9)},
+                     {PTREG(r10)}, {PTREG(r12)}, {PTREG(r13)}, {PTREG(r14)}, {PTREG(r15)},
+                     {PTREG(rdi)}, {PTREG(rsi)}, {PTREG(rdx)}};
+#define N_SENTINELS  (sizeof(sentinel_regs) / sizeof(sentinel_regs[0]))
+#define SENTINEL(i)  (0x00005e5e00000000ULL + (uint64_t)((i) + 1) * 0x01010101ULL)
+#define SENTINEL_RDX SENTINEL(N_SENTINELS - 1)
+#define GUEST_FSBASE 0x0000123456780000ULL
+
+static void set_sentinels(struct abi_ptregs *r)
+{
+    for (size_t i = 0; i < N_SENTINELS; i++) {
+        uint64_t v = SENTINEL(i);
+        memcpy((char *)r + sentinel_regs[i].off, &v, sizeof(v));
+    }
+    r->fs_base = GUEST_FSBASE;
+    r->eflags = GUEST_EFLAGS;
+}
+
+static void expect_sentinels(const struct abi_ptregs *r, const char *when)
+{
+    for (size_t i = 0; i < N_SENTINELS; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)r + sentinel_regs[i].off, sizeof(v));
+        cr_expect_eq(v, SENTINEL(i), "%s: %s is %#llx", when, sentinel_regs[i].name,
+                     (unsigned long long)v);
+    }
+    cr_expect_eq(r->fs_base, GUEST_FSBASE, "%s: fs base %#llx", when,
+                 (unsigned long long)r->fs_base);
+}
+
+/* mov $39, %eax; syscall: the site the Sentry patches. */
+static const unsigned char getpid_site[7] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05};
+
+/* Write the patch for trampoline k over the 7 bytes at code offset off. */
+static void patch_site(size_t off, unsigned k)
+{
+    uint8_t out[7];
+    platform_patch_code(plat, k, out);
+    memcpy(mem + off, out, sizeof(out));
+}
+
+static void run_expect_patched(unsigned k, const char *when)
+{
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL, "%s: event %d signo %d", when, ev.kind, ev.signo);
+    cr_assert_eq(ev.patch, k + 1, "%s: patch %u", when, ev.patch);
+    cr_expect_eq(ev.abi, PLATFORM_ABI_X86_64, "%s", when);
+}
+
+/* What the Sentry does at a patched stop before resuming: the call's
+ * result, and rip, rcx and r11 as the `syscall` at the site would leave
+ * them. */
+static void finish_patched_call(uint64_t site, uint64_t result)
+{
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    r->rax = result;
+    r->rip = site + 7;
+    r->rcx = r->rip;
+    r->r11 = r->eflags;
+}
+
+static void run_expect_int3(uint64_t at)
+{
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT, "event %d signo %d", ev.kind, ev.signo);
+    cr_assert_eq(ev.signo, SIGTRAP);
+    cr_assert_eq(platform_ctx_regs(ctx)->rip, at + 1, "rip %#llx",
+                 (unsigned long long)platform_ctx_regs(ctx)->rip);
+}
+
+static uint64_t fpu_xmm0(void)
+{
+    struct abi_fxsave fx;
+    cr_assert_eq(platform_ctx_get_fpu(ctx, &fx), 0);
+    return (uint64_t)fx.xmm_space[0] | (uint64_t)fx.xmm_space[1] << 32;
+}
+
+static void set_fpu_xmm0(uint64_t v)
+{
+    struct abi_fxsave fx;
+    cr_assert_eq(platform_ctx_get_fpu(ctx, &fx), 0);
+    fx.xmm_space[0] = (uint32_t)v;
+    fx.xmm_space[1] = (uint32_t)(v >> 32);
+    cr_assert_eq(platform_ctx_set_fpu(ctx, &fx), 0);
+}
+
+/* The mapping of pid that holds addr: its bounds and permissions. */
+static bool find_mapping(int pid, uint64_t addr, uint64_t *start, uint64_t *end, char perms[5])
+{
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned long long s, e;
+        if (sscanf(line, "%llx-%llx %4s", &s, &e, perms) == 3 && s <= addr && addr < e) {
+            *start = s;
+            *end = e;
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static bool reserves_patch_area(void)
+{
+    struct platform_range r[8];
+    size_t n = platform_reserved(plat, r, 8);
+    cr_assert_leq(n, 8);
+    for (size_t i = 0; i < n; i++)
+        if (r[i].start == PATCH_BASE && r[i].end == PATCH_END)
+            return true;
+    return false;
+}
+
+/* Patching is offered only when asked for; without it nothing of the area
+ * is reserved from the guest. */
+BOTH_PLATFORMS(platform, no_syscall_patching_unless_asked)
+{
+    cr_expect_eq(platform_patch_slots(plat), 0);
+    struct platform_range r[8];
+    size_t n = platform_reserved(plat, r, 8);
+    cr_assert_leq(n, 8);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(r[i].end <= PATCH_BASE || r[i].start >= PATCH_END,
+                  "reserved [%#llx, %#llx) without patching", (unsigned long long)r[i].start,
+                  (unsigned long long)r[i].end);
+}
+
+Test(platform_patch_systrap, patch_code_jumps_through_the_table_to_trampoline_k)
+{
+    cr_assert_eq(platform_patch_slots(plat), PATCH_SLOTS);
+    static const unsigned ks[] = {0, 1, PATCH_SLOTS - 1};
+    for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+        unsigned k = ks[i];
+        uint8_t out[7];
+        memset(out, 0xee, sizeof(out));
+        platform_patch_code(plat, k, out);
+        /* jmp *disp32 (no base, no index): ff 24 25 and the entry's address. */
+        uint32_t entry_at = (uint32_t)(PATCH_TABLE + 8ULL * k);
+        uint8_t want[7] = {0xff, 0x24, 0x25};
+        memcpy(want + 3, &entry_at, sizeof(entry_at));
+        cr_expect_eq(memcmp(out, want, sizeof(want)), 0, "k %u: %02x %02x %02x %02x %02x %02x %02x",
+                     k, out[0], out[1], out[2], out[3], out[4], out[5], out[6]);
+        cr_expect_eq(out[5], 0x06, "k %u: where the old syscall began lies an invalid opcode", k);
+        /* The patch area is mapped in the Sentry (the stubs inherit it). */
+        uint64_t tramp;
+        memcpy(&tramp, (const void *)(uintptr_t)entry_at, sizeof(tramp));
+        cr_assert_eq(tramp, PATCH_CODE + (uint64_t)PATCH_TRAMP_SIZE * k, "k %u: table entry %#llx",
+                     k, (unsigned long long)tramp);
+        /* mov $k, %r11d; jmp *PATCH_ENTRY_PTR */
+        uint8_t code[13] = {0x41, 0xbb, 0, 0, 0, 0, 0xff, 0x24, 0x25};
+        uint32_t entry_ptr = PATCH_ENTRY_PTR;
+        memcpy(code + 2, &k, sizeof(k));
+        memcpy(code + 9, &entry_ptr, sizeof(entry_ptr));
+        cr_expect_eq(memcmp((const void *)(uintptr_t)tramp, code, sizeof(code)), 0,
+                     "k %u: trampoline bytes", k);
+    }
+    uint64_t entry;
+    memcpy(&entry, (const void *)(uintptr_t)PATCH_ENTRY_PTR, sizeof(entry));
+    cr_expect_eq(entry, systrap_stub_addr(systrap_patch_entry));
+    cr_expect(reserves_patch_area(), "the guest may not map over the patch area");
+    /* And the stub holds it, where no guest can write it. */
+    uint64_t s = 0, e = 0;
+    char perms[5] = "";
+    cr_assert(find_mapping(platform_as_host_pid(as), PATCH_BASE, &s, &e, perms),
+              "the stub has no patch area");
+    cr_expect_eq(s, PATCH_BASE);
+    cr_expect_eq(e, PATCH_END);
+    cr_expect_str_eq(perms, "r-xp");
+}
+
+Test(platform_patch_systrap, a_patched_site_keeps_every_register_and_flag_of_the_guest)
+{
+    /* site: mov $39, %eax; syscall; then int3 */
+    unsigned char code[8];
+    memcpy(code, getpid_site, sizeof(getpid_site));
+    code[7] = 0xcc;
+    load_code(code, sizeof(code));
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    set_sentinels(r);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL);
+    cr_assert_eq(ev.patch, 0, "a call from an unpatched site traps");
+    r = platform_ctx_regs(ctx);
+    cr_assert_eq(r->orig_rax, 39);
+    expect_sentinels(r, "trapped");
+    cr_assert_eq(r->eflags & GUEST_FLAGS, GUEST_FLAGS, "the guest's flags took: %#llx",
+                 (unsigned long long)r->eflags);
+    uint64_t eflags = r->eflags;
+
+    patch_site(0, 3);
+    r->rip = CODE_ADDR;
+    run_expect_patched(3, "patched");
+    r = platform_ctx_regs(ctx);
+    expect_sentinels(r, "patched");
+    cr_expect_eq(r->eflags, eflags, "eflags %#llx, the guest had %#llx",
+                 (unsigned long long)r->eflags, (unsigned long long)eflags);
+    cr_expect_eq(r->gs_base, 0, "the slot address in gs is the stub's, not the guest's");
+
+    finish_patched_call(CODE_ADDR, 1234);
+    run_expect_int3(CODE_ADDR + 7);
+    r = platform_ctx_regs(ctx);
+    cr_expect_eq(r->rax, 1234, "the result reached the guest");
+    cr_expect_eq(r->rcx, CODE_ADDR + 7);
+    cr_expect_eq(r->r11, eflags);
+    expect_sentinels(r, "after the patched call");
+    cr_expect_eq(r->eflags & GUEST_FLAGS, GUEST_FLAGS, "eflags %#llx after the patched call",
+                 (unsigned long long)r->eflags);
+}
+
+/* patch_entry keeps the guest's FPU state live and saves a copy for the
+ * Sentry; the copy goes back (xrstor) only when the Sentry changed it. */
+Test(platform_patch_systrap, the_fpu_crosses_a_patched_stop_with_the_sentrys_changes_only)
+{
+    /* movq %rax, %xmm0; site; movq %xmm0, %rax; int3 */
+    static const unsigned char code[] = {0x66, 0x48, 0x0f, 0x6e, 0xc0, 0xb8, 39,   0,    0,
+                                         0,    0x0f, 0x05, 0x66, 0x48, 0x0f, 0x7e, 0xc0, 0xcc};
+    const uint64_t site = CODE_ADDR + 5;
+    load_code(code, sizeof(code));
+    patch_site(5, 7);
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    set_sentinels(r);
+    r->rax = 0x1111222233334444ULL;
+    run_expect_patched(7, "first");
+    cr_expect_eq(fpu_xmm0(), 0x1111222233334444ULL, "the Sentry sees the guest's xmm0");
+    set_fpu_xmm0(0x5555666677778888ULL);
+    finish_patched_call(site, 0);
+    run_expect_int3(CODE_ADDR + 17);
+    cr_expect_eq(platform_ctx_regs(ctx)->rax, 0x5555666677778888ULL,
+                 "the Sentry's xmm0 reached the guest: %#llx",
+                 (unsigned long long)platform_ctx_regs(ctx)->rax);
+    expect_sentinels(platform_ctx_regs(ctx), "after a changed FPU");
+
+    /* Again without touching the FPU: the guest's own new xmm0 survives,
+     * not the image the Sentry wrote last time. */
+    r = platform_ctx_regs(ctx);
+    r->rip = CODE_ADDR;
+    r->rax = 0x9999aaaabbbbccccULL;
+    run_expect_patched(7, "second");
+    cr_expect_eq(fpu_xmm0(), 0x9999aaaabbbbccccULL);
+    finish_patched_call(site, 0);
+    run_expect_int3(CODE_ADDR + 17);
+    cr_expect_eq(platform_ctx_regs(ctx)->rax, 0x9999aaaabbbbccccULL,
+                 "the guest's own xmm0 survived: %#llx",
+                 (unsigned long long)platform_ctx_regs(ctx)->rax);
+    expect_sentinels(platform_ctx_regs(ctx), "after an untouched FPU");
+}
+
+/* A new gs base (or a trap flag) at a patched stop sends the thread back
+ * through rt_sigreturn with patch_entry's frame: everything it carries must
+ * be what the kernel accepts and the guest had, the FPU the Sentry set
+ * included. */
+Test(platform_patch_systrap, a_patched_stop_resumed_with_a_new_gs_base_leaves_through_sigreturn)
+{
+    /* site; movq %xmm0, %rax; rdgsbase %rcx; int3 */
+    static const unsigned char code[] = {0xb8, 39,   0,    0,    0,    0x0f, 0x05, 0x66, 0x48,
+                                         0x0f, 0x7e, 0xc0, 0xf3, 0x48, 0x0f, 0xae, 0xc9, 0xcc};
+    load_code(code, sizeof(code));
+    patch_site(0, 11);
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    set_sentinels(r);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL);
+    cr_assert_eq(ev.patch, 12);
+    r = platform_ctx_regs(ctx);
+    uint64_t eflags = r->eflags;
+    cr_expect_eq(eflags & GUEST_FLAGS, GUEST_FLAGS);
+    r->gs_base = DATA_ADDR;
+    set_fpu_xmm0(0x0123456789abcdefULL);
+    finish_patched_call(CODE_ADDR, 77);
+    run_expect_int3(CODE_ADDR + 17);
+    r = platform_ctx_regs(ctx);
+    cr_expect_eq(r->rax, 0x0123456789abcdefULL, "xmm0 %#llx", (unsigned long long)r->rax);
+    cr_expect_eq(r->rcx, DATA_ADDR, "the guest's gs base %#llx", (unsigned long long)r->rcx);
+    cr_expect_eq(r->gs_base, DATA_ADDR);
+    cr_expect_eq(r->r11, eflags);
+    cr_expect_eq(r->eflags & GUEST_FLAGS, GUEST_FLAGS);
+    expect_sentinels(r, "after sigreturn");
+}
+
+/* A guest with a gs base of its own: patch_entry cannot find its slot and
+ * falls back to an int3, which must still come out as the patched call with
+ * the guest's registers and flags (patch_entry's checks changed the flags
+ * before the trap). */
+Test(platform_patch_systrap, a_guest_with_its_own_gs_base_still_makes_the_patched_call)
+{
+    const uint64_t gs = DATA_ADDR + 0x40;
+    /* movabs $gs, %rax; wrgsbase %rax; site; int3 */
+    unsigned char code[23];
+    size_t n = emit_movabs_rax(code, gs);
+    static const unsigned char wrgs[] = {0xf3, 0x48, 0x0f, 0xae, 0xd8};
+    memcpy(code + n, wrgs, sizeof(wrgs));
+    n += sizeof(wrgs);
+    const size_t site_off = n;
+    memcpy(code + n, getpid_site, sizeof(getpid_site));
+    n += sizeof(getpid_site);
+    code[n++] = 0xcc;
+    load_code(code, n);
+    patch_site(site_off, 5);
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    set_sentinels(r);
+    run_expect_patched(5, "own gs");
+    r = platform_ctx_regs(ctx);
+    expect_sentinels(r, "own gs");
+    cr_expect_eq(r->eflags, GUEST_EFLAGS, "eflags %#llx", (unsigned long long)r->eflags);
+    cr_expect_eq(r->gs_base, gs, "gs base %#llx", (unsigned long long)r->gs_base);
+    finish_patched_call(CODE_ADDR + site_off, 1234);
+    run_expect_int3(CODE_ADDR + site_off + 7);
+    r = platform_ctx_regs(ctx);
+    cr_expect_eq(r->rax, 1234);
+    cr_expect_eq(r->rcx, CODE_ADDR + site_off + 7);
+    cr_expect_eq(r->r11, GUEST_EFLAGS);
+    cr_expect_eq(r->gs_base, gs);
+    cr_expect_eq(r->eflags & GUEST_FLAGS, GUEST_FLAGS);
+    expect_sentinels(r, "after the fallback");
+}
+
+/* A guest may jump into any trampoline, or straight to patch_entry with a
+ * number of its own: the platform reports what came, the Sentry (which
+ * knows which trampolines it gave out) refuses it, and the thread runs on. */
+Test(platform_patch_systrap, a_jump_into_a_trampoline_nobody_gave_out_is_reported_as_it_is)
+{
+    uint32_t tramp = (uint32_t)(PATCH_CODE + (uint64_t)PATCH_TRAMP_SIZE * 8000);
+    /* 0: mov $tramp, %eax; jmp *%rax; 7: int3; 8: getpid (trapped) */
+    unsigned char code[15] = {0xb8, 0, 0, 0, 0, 0xff, 0xe0, 0xcc};
+    memcpy(code + 1, &tramp, sizeof(tramp));
+    memcpy(code + 8, getpid_site, sizeof(getpid_site));
+    load_code(code, sizeof(code));
+    set_sentinels(platform_ctx_regs(ctx));
+    run_expect_patched(8000, "trampoline 8000");
+    expect_sentinels(platform_ctx_regs(ctx), "trampoline 8000");
+    /* The Sentry refuses it (a SIGSEGV for the guest) and sends the
+     * thread on elsewhere: here to an int3, then a trapped getpid. */
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + 7;
+    run_expect_int3(CODE_ADDR + 7);
+    run_expect_syscall(ctx, 39);
+}
+
+Test(platform_patch_systrap, a_forged_trampoline_number_is_out_of_every_range)
+{
+    /* What a trampoline does, with k = 0xffffffff: mov $k, %r11d; jmp *PATCH_ENTRY_PTR;
+     * then int3 */
+    unsigned char code[14] = {0x41, 0xbb, 0xff, 0xff, 0xff, 0xff, 0xff, 0x24, 0x25};
+    uint32_t entry_ptr = PATCH_ENTRY_PTR;
+    memcpy(code + 9, &entry_ptr, sizeof(entry_ptr));
+    code[13] = 0xcc;
+    load_code(code, sizeof(code));
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL, "event %d signo %d", ev.kind, ev.signo);
+    cr_expect_gt(ev.patch, platform_patch_slots(plat), "patch %u names no trampoline", ev.patch);
+    platform_ctx_regs(ctx)->rip = CODE_ADDR + 13;
+    run_expect_int3(CODE_ADDR + 13);
+}
+
+/* An exec empties the stub with one unmap of everything below it: the
+ * patch area stays, and the next program's patched sites still work. */
+Test(platform_patch_systrap, unmapping_everything_keeps_the_patch_area)
+{
+    cr_assert_eq(platform_as_unmap(as, 0x10000, platform_max_addr(plat) - 0x10000), 0);
+    uint64_t s = 0, e = 0;
+    char perms[5] = "";
+    cr_assert(find_mapping(platform_as_host_pid(as), PATCH_BASE, &s, &e, perms),
+              "the patch area went with the guest's memory");
+    cr_expect_eq(s, PATCH_BASE);
+    cr_expect_eq(e, PATCH_END);
+    unsigned char code[8];
+    memcpy(code, getpid_site, sizeof(getpid_site));
+    code[7] = 0xcc;
+    load_code(code, sizeof(code));
+    patch_site(0, 2);
+    set_sentinels(platform_ctx_regs(ctx));
+    run_expect_patched(2, "after the unmap");
+    finish_patched_call(CODE_ADDR, 5);
+    run_expect_int3(CODE_ADDR + 7);
+    cr_expect_eq(platform_ctx_regs(ctx)->rax, 5);
+}
+
+/* A trap flag set at a patched stop (a debugger's single step) sends the
+ * thread back through rt_sigreturn, so the step traps after the guest's
+ * first instruction past the site, not inside the stub. */
+Test(platform_patch_systrap, a_single_step_set_at_a_patched_stop_traps_in_the_guest)
+{
+    /* site; nop; int3 */
+    static const unsigned char code[] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x90, 0xcc};
+    load_code(code, sizeof(code));
+    patch_site(0, 9);
+    set_sentinels(platform_ctx_regs(ctx));
+    run_expect_patched(9, "before the step");
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    r->eflags |= 0x100;
+    finish_patched_call(CODE_ADDR, 0);
+    struct platform_event ev;
+    cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+    cr_assert_eq(ev.kind, PLATFORM_EV_FAULT, "event %d signo %d", ev.kind, ev.signo);
+    cr_assert_eq(ev.signo, SIGTRAP);
+    r = platform_ctx_regs(ctx);
+    cr_expect_eq(r->rip, CODE_ADDR + 8, "the step stopped after the nop, at %#llx",
+                 (unsigned long long)r->rip);
+    expect_sentinels(r, "after the step");
+}
+
+/* Kicks that land while a thread comes back from a patched stop (the
+ * Sentry has answered, the stub has not yet reloaded the guest's state)
+ * must show the state the Sentry sent, its FPU image included, never the
+ * stub's own. The kicker fires at random points of many round trips. */
+struct patch_kicker {
+    struct platform_ctx *ctx;
+    atomic_bool stop;
+};
+
+static void *patch_kicker_run(void *arg)
+{
+    struct patch_kicker *k = arg;
+    while (!atomic_load(&k->stop)) {
+        platform_ctx_interrupt(k->ctx);
+        struct timespec ts = {0, 20000 + rand() % 30000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+#define KICKED_ROUNDS 3000
+
+static bool in_trampolines(uint64_t rip)
+{
+    return rip >= PATCH_CODE && rip < PATCH_CODE + (uint64_t)PATCH_TRAMP_SIZE * PATCH_SLOTS;
+}
+
+Test(platform_patch_systrap, kicks_during_patched_round_trips_see_the_state_the_sentry_sent)
+{
+    /* 0: site; 7: movq %xmm0, %rdx; 12: jmp 0 */
+    static const unsigned char code[] = {0xb8, 39,   0,    0,    0,    0x0f, 0x05,
+                                         0x66, 0x48, 0x0f, 0x7e, 0xc2, 0xeb, 0xf2};
+    load_code(code, sizeof(code));
+    patch_site(0, 13);
+    set_sentinels(platform_ctx_regs(ctx));
+    uint64_t xmm0 = 0;
+    set_fpu_xmm0(xmm0);
+    struct patch_kicker k = {.ctx = ctx};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, patch_kicker_run, &k), 0);
+    int patched = 0, kicks = 0;
+    while (patched < KICKED_ROUNDS) {
+        struct platform_event ev;
+        cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+        struct abi_ptregs *r = platform_ctx_regs(ctx);
+        /* A patched stop's rip is the Sentry's to fill in; where a kick
+         * may find it is the next test's concern. */
+        cr_assert(ev.patch || in_trampolines(r->rip) ||
+                      (r->rip >= CODE_ADDR && r->rip < CODE_ADDR + sizeof(code)),
+                  "event %d at %#llx, outside the guest's code", ev.kind,
+                  (unsigned long long)r->rip);
+        cr_assert_eq(fpu_xmm0(), xmm0, "event %d: xmm0 %#llx, the Sentry sent %#llx", ev.kind,
+                     (unsigned long long)fpu_xmm0(), (unsigned long long)xmm0);
+        cr_assert_eq(r->eflags & GUEST_FLAGS, GUEST_FLAGS, "eflags %#llx",
+                     (unsigned long long)r->eflags);
+        /* rdx is the guest's copy of xmm0, not a sentinel. */
+        uint64_t rdx = r->rdx;
+        r->rdx = SENTINEL_RDX;
+        expect_sentinels(r, "a kicked round trip");
+        if (ev.kind == PLATFORM_EV_INTERRUPT) {
+            cr_assert_eq(ev.signo, 0, "a kick");
+            r->rdx = rdx;
+            kicks++;
+            continue;
+        }
+        cr_assert_eq(ev.kind, PLATFORM_EV_SYSCALL, "event %d signo %d", ev.kind, ev.signo);
+        cr_assert_eq(ev.patch, 14);
+        if (patched > 0)
+            cr_assert_eq(rdx, xmm0, "the guest saw xmm0 %#llx, the Sentry sent %#llx",
+                         (unsigned long long)rdx, (unsigned long long)xmm0);
+        patched++;
+        /* Every other stop changes the FPU: both ways home are raced. */
+        if (patched % 2) {
+            xmm0 = 0xf00d000000000000ULL + (uint64_t)patched;
+            set_fpu_xmm0(xmm0);
+        }
+        finish_patched_call(CODE_ADDR, (uint64_t)patched);
+    }
+    atomic_store(&k.stop, true);
+    pthread_join(th, NULL);
+    cr_log_info("%d patched round trips, %d kicks", patched, kicks);
+}
+
+/* The trampolines are the platform's code as much as patch_entry is: a kick
+ * that finds a thread in one must not show the Sentry (and through it the
+ * guest's signal handlers, debuggers and profilers) a rip in the patch
+ * area. The window is two instructions wide, so this keeps kicking for a
+ * while. */
+#define TRAMPOLINE_KICK_NS 2000000000ULL
+
+Test(platform_patch_systrap, a_kick_never_stops_a_thread_inside_a_trampoline)
+{
+    /* 0: site; 7: jmp 0 */
+    static const unsigned char code[] = {0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7};
+    load_code(code, sizeof(code));
+    patch_site(0, 21);
+    set_sentinels(platform_ctx_regs(ctx));
+    struct patch_kicker k = {.ctx = ctx};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, patch_kicker_run, &k), 0);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int kicks = 0, patched = 0;
+    uint64_t in_tramp = 0;
+    while (elapsed_ms(&t0) * 1000000ULL < TRAMPOLINE_KICK_NS && !in_tramp) {
+        struct platform_event ev;
+        cr_assert_eq(platform_ctx_run(ctx, &ev), 0);
+        struct abi_ptregs *r = platform_ctx_regs(ctx);
+        if (ev.kind == PLATFORM_EV_SYSCALL && ev.patch == 22) {
+            patched++;
+            finish_patched_call(CODE_ADDR, 0);
+            continue;
+        }
+        cr_assert_eq(ev.kind, PLATFORM_EV_INTERRUPT, "event %d signo %d", ev.kind, ev.signo);
+        kicks++;
+        if (r->rip >= PATCH_BASE && r->rip < PATCH_END)
+            in_tramp = r->rip;
+    }
+    atomic_store(&k.stop, true);
+    pthread_join(th, NULL);
+    cr_log_info("%d patched round trips, %d kicks", patched, kicks);
+    cr_expect_eq(in_tramp, 0, "a kick stopped the thread at %#llx (trampoline %llu + %llu)",
+                 (unsigned long long)in_tramp,
+                 (unsigned long long)((in_tramp - PATCH_CODE) / PATCH_TRAMP_SIZE),
+                 (unsigned long long)((in_tramp - PATCH_CODE) % PATCH_TRAMP_SIZE));
+}
+
+/* The way out through rt_sigreturn restores patch_entry's XSAVE image as a
+ * whole only if the frame says it is one (the kernel otherwise takes the
+ * legacy area alone and resets AVX and beyond). */
+Test(platform_patch_systrap, a_patched_stop_left_through_sigreturn_keeps_the_avx_state)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (!(c & (1u << 28)) || !(host_xcr0() & 4))
+        cr_skip_test("the host has no AVX");
+    /* 0: movq %rax, %xmm1; vinsertf128 $1, %xmm1, %ymm0, %ymm0; 11: site;
+     * 18: vextractf128 $1, %ymm0, %xmm2; movq %xmm2, %rax; 29: int3 */
+    static const unsigned char code[] = {
+        0x66, 0x48, 0x0f, 0x6e, 0xc8, 0xc4, 0xe3, 0x7d, 0x18, 0xc1, 0x01, 0xb8, 39,   0,    0,
+        0,    0x0f, 0x05, 0xc4, 0xe3, 0x7d, 0x19, 0xc2, 0x01, 0x66, 0x48, 0x0f, 0x7e, 0xd0, 0xcc};
+    load_code(code, sizeof(code));
+    patch_site(11, 17);
+    struct abi_ptregs *r = platform_ctx_regs(ctx);
+    set_sentinels(r);
+    r->rax = 0x7777888899990000ULL;
+    run_expect_patched(17, "avx");
+    r = platform_ctx_regs(ctx);
+    r->gs_base = DATA_ADDR;
+    finish_patched_call(CODE_ADDR + 11, 0);
+    run_expect_int3(CODE_ADDR + 29);
+    r = platform_ctx_regs(ctx);
+    cr_expect_eq(r->rax, 0x7777888899990000ULL, "ymm0's upper half came back as %#llx",
+                 (unsigned long long)r->rax);
+    cr_expect_eq(r->gs_base, DATA_ADDR);
+    expect_sentinels(r, "after sigreturn");
 }
