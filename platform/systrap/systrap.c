@@ -609,8 +609,13 @@ static int capture(struct systrap_ctx *ctx, struct abi_ucontext *uc, struct abi_
     if (leaving) {
         if (si->si_code > 0)
             return -EIO;
-        if (ctx->resumed_dirty)
-            memmove(ctx->s + (fp - ctx->stub_slot), ctx->s + PF_FP, p->xsize);
+        if (ctx->resumed_dirty) {
+            /* Everything but the kernel's own software bytes. */
+            uint8_t *kfp = ctx->s + (fp - ctx->stub_slot);
+            memmove(kfp, ctx->s + PF_FP, FPX_SW_OFF);
+            if (p->xsize > 512)
+                memmove(kfp + 512, ctx->s + PF_FP + 512, p->xsize - 512);
+        }
     }
     ctx->patched = patched;
     ctx->resumed_patched = false;
@@ -722,8 +727,9 @@ static void store_frame(struct systrap_ctx *ctx)
         bases |= 2;
     }
     memcpy(ctx->s + SLOT_SET_BASES, &bases, sizeof(bases));
-    if (ctx->patched) {
-        /* What rt_sigreturn checks, should the stub leave that way. */
+    if (ctx->patched && ((bases & 2) || (r->eflags & 0x100))) {
+        /* What rt_sigreturn checks: the stub leaves that way for a new gs
+         * base or a trap flag (stub.S, patch_resumed). */
         struct systrap_platform *p = ctx->as->p;
         uint8_t *fp = frame_fp(ctx);
         memcpy(fp + FPX_SW_OFF, p->sw_bytes, sizeof(p->sw_bytes));
@@ -731,6 +737,8 @@ static void store_frame(struct systrap_ctx *ctx)
             uint32_t magic2 = ABI_FP_XSTATE_MAGIC2;
             memcpy(fp + p->xsize, &magic2, sizeof(magic2));
         }
+    }
+    if (ctx->patched) {
         uint32_t dirty = ctx->fpu_dirty;
         memcpy(ctx->s + SLOT_FPU_DIRTY, &dirty, sizeof(dirty));
     }
