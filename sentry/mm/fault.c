@@ -176,13 +176,13 @@ static struct platform_map span_map(const struct mm_vma *v, const struct mm_span
 
 /* Whether the chunk at off of a private file object is at hand without a
  * read: whole in the object, or in the file chunk cache. */
-static bool chunk_at_hand(const struct mm_memobj *o, uint64_t off)
+static bool chunk_at_hand(const struct mm_memobj *o, uint64_t off, uint64_t version)
 {
     const struct mm_chunk *c = mm_memobj_lookup(o, off);
     if (c)
         return c->filled == (uint16_t)((1u << MM_CHUNK_PAGES) - 1);
     uint64_t cs = off - off % MM_CHUNK_SIZE;
-    return mm_fcache_has(o->mf, o->file, cs + o->file_delta);
+    return mm_fcache_has(o->mf, o->file, cs + o->file_delta, version);
 }
 
 /* Spans for the chunks of a private file mapping around [lo, hi) that are
@@ -193,10 +193,12 @@ static unsigned fault_around(struct mm *mm, struct mm_vma *v, uint64_t lo, uint6
     struct mm_memobj *o = v->obj;
     if (!o->file || o->shared || !platform_as_map_many_cheap(mm->as))
         return 0;
+    /* The file as it is now: an older version's chunks would be read. */
+    uint64_t version = o->file->ops->version ? o->file->ops->version(o->file->h) : 0;
     unsigned n = 0;
     for (uint64_t from = hi; n < FAULT_AROUND && from < v->end;) {
         struct mm_span sp;
-        if (!chunk_at_hand(o, v->off + (from - v->start)) ||
+        if (!chunk_at_hand(o, v->off + (from - v->start), version) ||
             mm_backing(mm, v, from, false, &sp) != 0 || sp.start != from)
             break;
         out[n++] = span_map(v, &sp);
@@ -204,7 +206,7 @@ static unsigned fault_around(struct mm *mm, struct mm_vma *v, uint64_t lo, uint6
     }
     for (uint64_t to = lo; n < FAULT_AROUND && to > v->start;) {
         struct mm_span sp;
-        if (!chunk_at_hand(o, v->off + (to - 1 - v->start)) ||
+        if (!chunk_at_hand(o, v->off + (to - 1 - v->start), version) ||
             mm_backing(mm, v, to - 1, false, &sp) != 0 || sp.end != to)
             break;
         out[n++] = span_map(v, &sp);

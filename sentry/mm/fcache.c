@@ -61,12 +61,14 @@ static unsigned drop(struct mm_memfile *mf, bool all)
     return n;
 }
 
-bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off)
+bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off,
+                   uint64_t version)
 {
-    if (!f->ops->version)
+    if (version == 0)
         return false;
     for (const struct entry *e = buckets[bucket(mf, f->dev, f->ino, off)]; e; e = e->next)
-        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off)
+        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off &&
+            e->version == version)
             return true;
     return false;
 }
@@ -111,12 +113,23 @@ struct mm_chunk *mm_fcache_chunk(struct mm_memfile *mf, struct mm_file *f, uint6
     if (version == 0)
         return NULL;
     unsigned b = bucket(mf, f->dev, f->ino, off);
-    for (struct entry *e = buckets[b]; e; e = e->next) {
-        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off &&
-            e->version == version) {
-            e->c->refs++;
-            return e->c;
+    for (struct entry **pp = &buckets[b]; *pp;) {
+        struct entry *e = *pp;
+        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off) {
+            if (e->version == version) {
+                e->c->refs++;
+                return e->c;
+            }
+            if (e->c->refs == 1) {
+                /* An older version of the window nobody maps any more. */
+                *pp = e->next;
+                mm_chunk_put(mf, e->c);
+                free(e);
+                nentries--;
+                continue;
+            }
         }
+        pp = &e->next;
     }
     if (nentries >= MAX_ENTRIES && mm_fcache_shrink(mf) == 0)
         return NULL;

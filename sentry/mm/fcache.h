@@ -18,8 +18,9 @@
  * own as before). size: the file's current size. */
 struct mm_chunk *mm_fcache_chunk(struct mm_memfile *mf, struct mm_file *f, uint64_t off,
                                  uint64_t size);
-/* Whether some version of the window is cached (a hint: no stat). */
-bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off);
+/* Whether the window is cached at this version (f->ops->version's). */
+bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off,
+                   uint64_t version);
 /* Let go of every chunk only the cache holds (memory is short). Returns
  * how many. */
 unsigned mm_fcache_shrink(struct mm_memfile *mf);

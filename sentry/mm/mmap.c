@@ -120,8 +120,9 @@ int64_t mm_mmap_file(struct mm *mm, uint64_t addr, uint64_t len, int prot, int f
         return -ABI_ENOMEM;
 
     int64_t a = -1;
+    /* A length the padding would wrap has no room anyway: ENOMEM below. */
     if (file && (f & ABI_MAP_TYPE) == ABI_MAP_PRIVATE && !(f & (ABI_MAP_FIXED | ABI_MAP_32BIT)) &&
-        !(addr && mm_hint_usable(mm, addr, alen))) {
+        alen < UINT64_MAX - MM_CHUNK_SIZE && !(addr && mm_hint_usable(mm, addr, alen))) {
         /* An address congruent to the offset modulo the chunk size, so that
          * every process's mapping of the file shares its chunks (fcache.c). */
         int64_t big = mm_unmapped_area(mm, 0, alen + MM_CHUNK_SIZE - MM_PAGE_SIZE, 0);

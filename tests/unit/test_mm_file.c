@@ -4,12 +4,16 @@
  * at first touch, shared ones see its pages, pages past the end are SIGBUS.
  * Every test checks that the file was released and the memory given back. */
 #include <criterion/criterion.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
 #include "abi/errno.h"
 #include "abi/flags.h"
 #include "abi/signal.h"
+#include "sentry/mm/fcache.h"
 #include "sentry/mm/memobj.h"
 #include "sentry/mm/mm.h"
 #include "sentry/mm/mm_internal.h"
@@ -40,6 +44,7 @@ static struct {
     uint64_t page[FMAX / PG];
     int syncs, unmapped;
     bool dirty[FMAX / PG];
+    uint64_t version; /* the versioned ops (fcache tests): bumped when data changes */
 } ff;
 
 static void f_get(void *h)
@@ -462,4 +467,570 @@ Test(mm_file, fault_reads_only_what_the_vma_maps)
     cr_expect_eq(ff.bytes_read, 2 * PG);
     cr_expect_eq(peek(A0 + 3 * PG + 1), fbyte(6 * PG + 1));
     cr_expect_eq(ff.reads, 1, "the chunk is filled: no second read");
+}
+
+/* ---- the file chunk cache (fcache.c) ----
+ *
+ * The same fake file seen through ops with a version: private mappings of
+ * it share the chunks of a (file, version, offset) window between address
+ * spaces, copy-on-write. Two address spaces on one memory file, each with
+ * its emulated stub, as two processes of one sandbox. */
+
+#define CHUNK MM_CHUNK_SIZE
+
+static uint64_t f_version(void *h)
+{
+    (void)h;
+    return ff.version;
+}
+static const struct mm_file_ops fops_v = {f_get, f_put, f_read, f_size, f_version};
+
+static struct mm *mm2;
+static struct platform_as *as2;
+
+static void setup_cache(void)
+{
+    setup_platform();
+    ff.version = 1;
+    as2 = fake_as_create();
+    cr_assert_eq(mm_create(mf, &plat, as2, &mm2), 0);
+}
+
+static void teardown_cache(void)
+{
+    mm_destroy(mm2);
+    fake_as_destroy(as2);
+    mm_destroy(mm);
+    fake_as_destroy(as);
+    as = NULL;
+    cr_expect_eq(ff.refs, 0, "file references left: %d", ff.refs);
+    free_pages();
+    mm_fpages_destroy(fp);
+    /* Nothing maps the file any more: every entry is idle. */
+    mm_fcache_shrink(mf);
+    cr_expect_eq(mm_memfile_used(mf), 0, "memory leaked: %llu bytes",
+                 (unsigned long long)mm_memfile_used(mf));
+    mm_memfile_destroy(mf);
+}
+
+/* The fake file's bytes as fill_file wrote them. */
+static unsigned char pattern(uint64_t off)
+{
+    return (unsigned char)(off / PG * 16 + off % 7 + 1);
+}
+
+static int64_t vmap(struct mm *m, uint64_t addr, uint64_t len, int prot, int flags, uint64_t off)
+{
+    struct mm_file_desc d = desc();
+    d.ops = &fops_v;
+    return mm_mmap_file(m, addr, len, prot, flags, &d, off);
+}
+
+static int peek_in(struct mm *m, uint64_t addr)
+{
+    unsigned char b;
+    int r = mm_copy_in(m, &b, addr, 1);
+    return r ? r : b;
+}
+
+/* The memory-file offset m's stub maps addr to after a guest fault. */
+static uint64_t stub_off(struct mm *m, struct platform_as *a, uint64_t addr, bool write)
+{
+    int code = 0;
+    cr_assert_eq(mm_handle_fault(m, addr, write, false, &code), 0, "fault at %#llx",
+                 (unsigned long long)addr);
+    const struct fake_page *p = fake_as_page(a, addr);
+    cr_assert(p, "no stub page at %#llx", (unsigned long long)addr);
+    return p->off;
+}
+
+static bool file_untouched(void)
+{
+    for (uint64_t i = 0; i < FMAX; i++)
+        if (ff.data[i] != pattern(i))
+            return false;
+    return true;
+}
+
+TestSuite(mm_fcache, .init = setup_cache, .fini = teardown_cache);
+
+Test(mm_fcache, address_spaces_share_one_read)
+{
+    int64_t a1 = vmap(mm, 0, 4 * PG, RW, PRIV, 2 * PG);
+    int64_t a2 = vmap(mm2, 0, 4 * PG, R, PRIV, 2 * PG);
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    cr_expect_eq((uint64_t)a1 % CHUNK, 2 * PG, "address %#llx not congruent to the offset",
+                 (unsigned long long)a1);
+    cr_expect_eq((uint64_t)a2 % CHUNK, 2 * PG);
+    for (uint64_t o = 0; o < 4 * PG; o += 509) {
+        cr_expect_eq(peek_in(mm, (uint64_t)a1 + o), pattern(2 * PG + o));
+        cr_expect_eq(peek_in(mm2, (uint64_t)a2 + o), pattern(2 * PG + o));
+    }
+    /* The window [0, 64 KiB) up to the end of the file (10 pages), once. */
+    cr_expect_eq(ff.reads, 1);
+    cr_expect_eq(ff.bytes_read, 10 * PG);
+    uint64_t o1 = stub_off(mm, as, (uint64_t)a1 + PG, false);
+    cr_expect_eq(o1, stub_off(mm2, as2, (uint64_t)a2 + PG, false), "not the same memory");
+    cr_expect_eq(fake_as_page(as, (uint64_t)a1 + PG)->prot & PLATFORM_PROT_WRITE, 0,
+                 "a shared chunk mapped writable");
+    cr_expect_eq(mm_memfile_used(mf), CHUNK);
+}
+
+Test(mm_fcache, writes_stay_private)
+{
+    int64_t a1 = vmap(mm, 0, 4 * PG, RW, PRIV, 0);
+    int64_t a2 = vmap(mm2, 0, 4 * PG, RW, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    uint64_t shared = stub_off(mm2, as2, (uint64_t)a2 + PG, false);
+    cr_assert_eq(stub_off(mm, as, (uint64_t)a1 + PG, false), shared);
+
+    /* A write by the Sentry (copy-out) in one address space. */
+    unsigned char x = 0xee;
+    cr_assert_eq(mm_copy_out(mm, (uint64_t)a1 + PG + 5, &x, 1), 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG + 5), 0xee);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG + 6), pattern(PG + 6));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + PG + 5), pattern(PG + 5));
+    const struct fake_page *p = fake_as_page(as, (uint64_t)a1 + PG);
+    cr_expect(!p || p->off != shared, "the writer's stub still maps the shared chunk");
+    cr_expect_eq(*(unsigned char *)mm_memfile_ptr(mf, shared + 5), pattern(PG + 5));
+
+    /* A mapping made afterwards gets the cache's chunk: the file's bytes. */
+    int64_t a3 = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(a3, 0);
+    cr_expect_eq(peek_in(mm2, (uint64_t)a3 + PG + 5), pattern(PG + 5));
+    cr_expect_eq(stub_off(mm2, as2, (uint64_t)a3 + PG, false), shared);
+
+    /* A guest store: the write fault gives the stub a writable copy. */
+    uint64_t w = stub_off(mm2, as2, (uint64_t)a2 + 2 * PG, true);
+    cr_expect_neq(w, shared + PG);
+    cr_expect_neq(fake_as_page(as2, (uint64_t)a2 + 2 * PG)->prot & PLATFORM_PROT_WRITE, 0);
+    *(unsigned char *)mm_memfile_ptr(mf, w) = 0x42;
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + 2 * PG), 0x42);
+    cr_expect_eq(peek_in(mm2, (uint64_t)a3 + 2 * PG), pattern(2 * PG));
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 2 * PG), pattern(2 * PG));
+    cr_expect_eq(stub_off(mm2, as2, (uint64_t)a3 + 2 * PG, false), shared + PG);
+
+    cr_expect_eq(ff.reads, 1);
+    cr_expect(file_untouched());
+}
+
+Test(mm_fcache, new_version_new_bytes)
+{
+    int64_t a1 = vmap(mm, 0, 10 * PG, R, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG), pattern(PG));
+    /* The file changes. */
+    for (uint64_t i = 0; i < FMAX; i++)
+        ff.data[i] ^= 0xff;
+    ff.version++;
+    int64_t a2 = vmap(mm2, 0, 10 * PG, R, PRIV, 0);
+    cr_assert_gt(a2, 0);
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + PG), pattern(PG) ^ 0xff);
+    /* What was touched before keeps its snapshot, the whole window of it. */
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 7 * PG + 3), pattern(7 * PG + 3));
+    /* A new mapping beside the old one sees the file as it is now. */
+    int64_t a3 = vmap(mm, 0, 10 * PG, R, PRIV, 0);
+    cr_assert_gt(a3, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a3 + 7 * PG + 3), pattern(7 * PG + 3) ^ 0xff);
+    cr_expect_eq(ff.bytes_read, 20 * PG, "one read per version");
+    uint64_t now = stub_off(mm2, as2, (uint64_t)a2, false);
+    cr_expect_eq(stub_off(mm, as, (uint64_t)a3, false), now);
+    cr_expect_neq(stub_off(mm, as, (uint64_t)a1, false), now);
+
+    /* Both versions are in use, then idle. */
+    cr_expect_eq(mm_fcache_shrink(mf), 0);
+    cr_assert_eq(mm_munmap(mm, (uint64_t)a1, 10 * PG), 0);
+    cr_assert_eq(mm_munmap(mm, (uint64_t)a3, 10 * PG), 0);
+    cr_assert_eq(mm_munmap(mm2, (uint64_t)a2, 10 * PG), 0);
+    cr_expect_eq(mm_fcache_shrink(mf), 2);
+    cr_expect_eq(mm_memfile_used(mf), 0);
+}
+
+/* A 17-page-and-a-bit file mapped 20 pages long at a: bytes, zeros after the
+ * end, SIGBUS for the pages wholly past it. */
+static void check_tail(struct mm *m, uint64_t a)
+{
+    uint64_t size = 17 * PG + 100;
+    for (uint64_t o = 0; o < size; o += 997)
+        cr_expect_eq(peek_in(m, a + o), pattern(o), "offset %llu", (unsigned long long)o);
+    cr_expect_eq(peek_in(m, a + size - 1), pattern(size - 1));
+    cr_expect_eq(peek_in(m, a + size), 0);
+    cr_expect_eq(peek_in(m, a + 18 * PG - 1), 0);
+    for (uint64_t pg = 18; pg < 20; pg++) {
+        int code = 0;
+        cr_expect_eq(mm_handle_fault(m, a + pg * PG, false, false, &code), -ABI_EIO);
+        cr_expect_eq(code, ABI_BUS_ADRERR);
+        cr_expect_eq(peek_in(m, a + pg * PG), -ABI_EFAULT);
+    }
+}
+
+Test(mm_fcache, last_partial_chunk)
+{
+    ff.size = 17 * PG + 100;
+    int64_t a1 = vmap(mm, 0, 20 * PG, RW, PRIV, 0);
+    int64_t a2 = vmap(mm2, 0, 20 * PG, R, PRIV, 0);
+    int64_t u = fmap(0, 20 * PG, R, PRIV, 0); /* without a version: not cached */
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    cr_assert_gt(u, 0);
+    check_tail(mm, (uint64_t)a1);
+    check_tail(mm2, (uint64_t)a2);
+    check_tail(mm, (uint64_t)u);
+    cr_expect_eq(ff.bytes_read, 2 * ff.size, "once for the cache, once for the other");
+    /* The stub maps the cached chunk up to the end of the file only. */
+    cr_expect_eq(stub_off(mm2, as2, (uint64_t)a2 + 16 * PG, false),
+                 stub_off(mm, as, (uint64_t)a1 + 16 * PG, false));
+    cr_expect(fake_as_page(as2, (uint64_t)a2 + 17 * PG));
+    cr_expect_null(fake_as_page(as2, (uint64_t)a2 + 18 * PG), "page past EOF mapped");
+    /* The zeros after the end belong to the shared chunk too. */
+    unsigned char x = 0x77;
+    cr_assert_eq(mm_copy_out(mm, (uint64_t)a1 + 17 * PG + 200, &x, 1), 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 17 * PG + 200), 0x77);
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + 17 * PG + 200), 0);
+    int64_t a3 = vmap(mm2, 0, 20 * PG, R, PRIV, 0);
+    cr_assert_gt(a3, 0);
+    check_tail(mm2, (uint64_t)a3);
+    int code = 0;
+    cr_expect_eq(mm_handle_fault(mm, (uint64_t)a1 + 18 * PG, true, false, &code), -ABI_EIO);
+    cr_expect_eq(ff.bytes_read, 2 * ff.size);
+}
+
+/* Pages past the end when the chunk was filled are read at first touch
+ * once the file has grown, as without the cache. */
+Test(mm_fcache, file_grows_after_fill)
+{
+    ff.size = 17 * PG + 100;
+    int64_t a1 = vmap(mm, 0, 20 * PG, R, PRIV, 0);
+    int64_t a2 = vmap(mm2, 0, 20 * PG, R, PRIV, 0);
+    int64_t u = fmap(0, 20 * PG, R, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    cr_assert_gt(u, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 16 * PG), pattern(16 * PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + 16 * PG), pattern(16 * PG));
+    cr_expect_eq(peek_in(mm, (uint64_t)u + 16 * PG), pattern(16 * PG));
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 18 * PG), -ABI_EFAULT);
+    ff.size = 20 * PG;
+    ff.version++;
+    cr_expect_eq(peek_in(mm, (uint64_t)u + 18 * PG + 1), pattern(18 * PG + 1));
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 18 * PG + 1), pattern(18 * PG + 1));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + 19 * PG + 1), pattern(19 * PG + 1));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + 18 * PG + 1), pattern(18 * PG + 1));
+}
+
+Test(mm_fcache, shrink_frees_idle_chunks_only)
+{
+    int64_t a = vmap(mm, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(a, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + PG), pattern(PG));
+    cr_expect_eq(mm_fcache_shrink(mf), 0, "a chunk in use was let go");
+    cr_expect_eq(mm_memfile_used(mf), CHUNK);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + 3 * PG + 1), pattern(3 * PG + 1));
+    cr_assert_eq(mm_munmap(mm, (uint64_t)a, 4 * PG), 0);
+    cr_expect_eq(mm_memfile_used(mf), CHUNK, "the cache keeps the chunk");
+    /* Mapped again: no read. */
+    a = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(a, 0);
+    cr_expect_eq(peek_in(mm2, (uint64_t)a + PG), pattern(PG));
+    cr_expect_eq(ff.reads, 1);
+    cr_assert_eq(mm_munmap(mm2, (uint64_t)a, 4 * PG), 0);
+    cr_expect_geq(mm_fcache_shrink(mf), 1);
+    cr_expect_eq(mm_memfile_used(mf), 0);
+    cr_expect_eq(mm_fcache_shrink(mf), 0);
+    /* Gone: the next mapping reads the file again. */
+    a = vmap(mm, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(a, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + PG), pattern(PG));
+    cr_expect_eq(ff.reads, 2);
+}
+
+Test(mm_fcache, forget_leaves_mappings_their_chunks)
+{
+    int64_t a = vmap(mm, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(a, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + PG), pattern(PG));
+    mm_fcache_forget(mf);
+    cr_expect_eq(mm_memfile_used(mf), CHUNK);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + 2 * PG), pattern(2 * PG));
+    cr_assert_eq(mm_munmap(mm, (uint64_t)a, 4 * PG), 0);
+    cr_expect_eq(mm_memfile_used(mf), 0);
+    cr_expect_eq(mm_fcache_shrink(mf), 0);
+}
+
+/* Entries left when the memory file goes are freed with it. Criterion's
+ * test processes end without LeakSanitizer's check: run it here. */
+Test(mm_fcache, destroy_drops_entries)
+{
+    struct mm_memfile *own;
+    struct mm *m;
+    cr_assert_eq(mm_memfile_create(1ULL << 30, &own), 0);
+    cr_assert_eq(mm_create(own, NULL, NULL, &m), 0);
+    ff.size = FMAX;
+    for (uint64_t w = 0; w < 3; w++) {
+        int64_t a = vmap(m, 0, PG, R, PRIV, w * CHUNK);
+        cr_assert_gt(a, 0);
+        cr_expect_eq(peek_in(m, (uint64_t)a), pattern(w * CHUNK));
+        if (w)
+            cr_assert_eq(mm_munmap(m, (uint64_t)a, PG), 0);
+    }
+    mm_destroy(m);
+    cr_expect_eq(mm_memfile_used(own), 3 * CHUNK);
+    mm_memfile_destroy(own);
+#ifdef __SANITIZE_ADDRESS__
+    cr_expect_eq(__lsan_do_recoverable_leak_check(), 0, "leaked (see the report above)");
+#endif
+}
+
+Test(mm_fcache, short_memory_takes_idle_chunks)
+{
+    struct mm_memfile *small;
+    struct mm *m;
+    cr_assert_eq(mm_memfile_create(4 * CHUNK, &small), 0);
+    cr_assert_eq(mm_create(small, NULL, NULL, &m), 0);
+    ff.size = FMAX;
+    for (uint64_t w = 0; w < 4; w++) {
+        int64_t a = vmap(m, 0, CHUNK, R, PRIV, w * CHUNK);
+        cr_assert_gt(a, 0);
+        cr_expect_eq(peek_in(m, (uint64_t)a + 3), pattern(w * CHUNK + 3));
+        cr_assert_eq(mm_munmap(m, (uint64_t)a, CHUNK), 0);
+    }
+    cr_expect_eq(mm_memfile_used(small), 4 * CHUNK, "full of idle chunks");
+    int64_t anon = mm_mmap(m, 0, 3 * CHUNK, RW, PRIV | ABI_MAP_ANONYMOUS, -1, 0);
+    cr_assert_gt(anon, 0);
+    unsigned char x = 1;
+    for (uint64_t i = 0; i < 3; i++)
+        cr_expect_eq(mm_copy_out(m, (uint64_t)anon + i * CHUNK, &x, 1), 0);
+    cr_expect_eq(mm_memfile_used(small), 3 * CHUNK);
+    /* The last free chunk goes to the cache for this mapping; then memory
+     * is full of chunks in use. */
+    int64_t a = vmap(m, 0, 2 * CHUNK, R, PRIV, 0);
+    cr_assert_gt(a, 0);
+    cr_expect_eq(peek_in(m, (uint64_t)a + 5), pattern(5));
+    cr_expect_eq(peek_in(m, (uint64_t)a + CHUNK + 5), -ABI_ENOMEM);
+    cr_assert_eq(mm_munmap(m, (uint64_t)anon, 3 * CHUNK), 0);
+    cr_expect_eq(peek_in(m, (uint64_t)a + CHUNK + 5), pattern(CHUNK + 5));
+    mm_destroy(m);
+    mm_fcache_shrink(small);
+    cr_expect_eq(mm_memfile_used(small), 0);
+    mm_memfile_destroy(small);
+}
+
+/* The cache keeps at most 1024 chunks (64 MiB); past that it lets idle
+ * ones go, and while all are in use mappings fill chunks of their own. */
+Test(mm_fcache, bounded_when_full)
+{
+    ff.size = PG;
+    enum { N = 1100 };
+    static int64_t addr[N];
+    for (int i = 0; i < N; i++) {
+        ff.version++;
+        ff.data[0] = (unsigned char)i;
+        addr[i] = vmap(mm, 0, PG, R, PRIV, 0);
+        cr_assert_gt(addr[i], 0);
+        cr_assert_eq(peek_in(mm, (uint64_t)addr[i]), (unsigned char)i);
+    }
+    cr_expect_eq(mm_memfile_used(mf), N * CHUNK);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(peek_in(mm, (uint64_t)addr[i]), (unsigned char)i);
+        cr_assert_eq(mm_munmap(mm, (uint64_t)addr[i], PG), 0);
+    }
+    cr_expect_leq(mm_memfile_used(mf), 1024 * CHUNK);
+    /* Idle entries make room for new ones. */
+    for (int i = 0; i < N; i++) {
+        ff.version++;
+        int64_t a = vmap(mm, 0, PG, R, PRIV, 0);
+        cr_assert_gt(a, 0);
+        cr_assert_eq(peek_in(mm, (uint64_t)a), ff.data[0]);
+        cr_assert_eq(mm_munmap(mm, (uint64_t)a, PG), 0);
+        cr_assert_leq(mm_memfile_used(mf), 1024 * CHUNK, "after %d", i);
+    }
+}
+
+Test(mm_fcache, fixed_mappings_out_of_step)
+{
+    ff.size = 40 * PG;
+    /* File offset 0 one page into a chunk: the window would start before
+     * the file. */
+    cr_assert_eq(vmap(mm, A0 + PG, 20 * PG, R, PRIV | ABI_MAP_FIXED, 0), (int64_t)(A0 + PG));
+    /* Windows starting at file offset PG, in both address spaces. */
+    cr_assert_eq(vmap(mm2, A0 + PG, 20 * PG, R, PRIV | ABI_MAP_FIXED, 2 * PG), (int64_t)(A0 + PG));
+    uint64_t b = A0 + 0x100000 + 3 * PG;
+    cr_assert_eq(vmap(mm, b, 20 * PG, R, PRIV | ABI_MAP_FIXED, 4 * PG), (int64_t)b);
+    /* A free hint is honoured, in step or not. */
+    uint64_t h = A0 + 0x200000 + 5 * PG;
+    cr_assert_eq(vmap(mm2, h, 20 * PG, R, PRIV, 0), (int64_t)h);
+    for (uint64_t p = 0; p < 20; p++) {
+        uint64_t first = p * PG, last = p * PG + PG - 1;
+        cr_expect_eq(peek_in(mm, A0 + PG + first), pattern(first));
+        cr_expect_eq(peek_in(mm, A0 + PG + last), pattern(last));
+        cr_expect_eq(peek_in(mm2, A0 + PG + first), pattern(2 * PG + first));
+        cr_expect_eq(peek_in(mm2, A0 + PG + last), pattern(2 * PG + last));
+        cr_expect_eq(peek_in(mm, b + first), pattern(4 * PG + first));
+        cr_expect_eq(peek_in(mm, b + last), pattern(4 * PG + last));
+        cr_expect_eq(peek_in(mm2, h + first), pattern(first));
+        cr_expect_eq(peek_in(mm2, h + last), pattern(last));
+    }
+    /* File offset 5 pages, in the same window of both. */
+    cr_expect_eq(stub_off(mm2, as2, A0 + 4 * PG, false), stub_off(mm, as, b + PG, false));
+}
+
+Test(mm_fcache, dontneed_rereads)
+{
+    int64_t a1 = vmap(mm, 0, 16 * PG, RW, PRIV, 0);
+    int64_t a2 = vmap(mm2, 0, 16 * PG, R, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    uint64_t shared = stub_off(mm2, as2, (uint64_t)a2, false);
+    unsigned char x = 0xee;
+    cr_assert_eq(mm_copy_out(mm, (uint64_t)a1 + PG, &x, 1), 0);
+    /* One page of the copy: read from the file again. */
+    cr_assert_eq(mm_madvise(mm, (uint64_t)a1 + PG, PG, ABI_MADV_DONTNEED), 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG), pattern(PG));
+    cr_assert_eq(mm_copy_out(mm, (uint64_t)a1 + 2 * PG, &x, 1), 0);
+    /* The whole chunk: the cache's again. */
+    cr_assert_eq(mm_madvise(mm, (uint64_t)a1, 16 * PG, ABI_MADV_DONTNEED), 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 2 * PG), pattern(2 * PG));
+    cr_expect_eq(stub_off(mm, as, (uint64_t)a1, false), shared);
+    cr_expect(file_untouched());
+    /* A page of the shared chunk dropped by one address space: the other
+     * keeps its snapshot, the dropper reads the file as it is now. */
+    cr_assert_eq(mm_madvise(mm2, (uint64_t)a2 + 3 * PG, PG, ABI_MADV_DONTNEED), 0);
+    ff.data[3 * PG] ^= 0xff;
+    ff.version++;
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 3 * PG), pattern(3 * PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + 3 * PG), pattern(3 * PG) ^ 0xff);
+    cr_expect_eq(*(unsigned char *)mm_memfile_ptr(mf, shared + 3 * PG), pattern(3 * PG));
+}
+
+Test(mm_fcache, fork_shares_cached_chunks)
+{
+    int64_t a = vmap(mm, 0, 4 * PG, RW, PRIV, 0);
+    cr_assert_gt(a, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + PG), pattern(PG));
+    struct mm *child = NULL;
+    cr_assert_eq(mm_fork(mm, &child), 0);
+    unsigned char x = 0xee;
+    cr_assert_eq(mm_copy_out(mm, (uint64_t)a + PG, &x, 1), 0);
+    cr_expect_eq(peek_in(child, (uint64_t)a + PG), pattern(PG));
+    cr_assert_eq(mm_copy_out(child, (uint64_t)a + 2 * PG, &x, 1), 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a + 2 * PG), pattern(2 * PG));
+    int64_t b = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(b, 0);
+    cr_expect_eq(peek_in(mm2, (uint64_t)b + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)b + 2 * PG), pattern(2 * PG));
+    cr_expect_eq(ff.reads, 1);
+    mm_destroy(child);
+    cr_assert_eq(mm_munmap(mm, (uint64_t)a, 4 * PG), 0);
+    cr_expect_eq(mm_fcache_shrink(mf), 0, "mm2 still maps it");
+    cr_assert_eq(mm_munmap(mm2, (uint64_t)b, 4 * PG), 0);
+    cr_expect_eq(mm_fcache_shrink(mf), 1);
+    cr_expect_eq(mm_memfile_used(mf), 0);
+}
+
+Test(mm_fcache, files_without_version_are_not_cached)
+{
+    struct mm_file_desc d = desc(); /* no version op */
+    int64_t a1 = mm_mmap_file(mm, 0, 4 * PG, R, PRIV, &d, 0);
+    int64_t a2 = mm_mmap_file(mm2, 0, 4 * PG, R, PRIV, &d, 0);
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + PG), pattern(PG));
+    cr_expect_eq(ff.reads, 2);
+    cr_expect_eq(ff.bytes_read, 8 * PG, "each reads what it maps");
+    cr_expect_neq(stub_off(mm, as, (uint64_t)a1, false), stub_off(mm2, as2, (uint64_t)a2, false));
+
+    /* A version of 0 means "do not cache". */
+    ff.version = 0;
+    int64_t b1 = vmap(mm, 0, 4 * PG, R, PRIV, 0);
+    int64_t b2 = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(b1, 0);
+    cr_assert_gt(b2, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)b1 + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)b2 + PG), pattern(PG));
+    cr_expect_eq(ff.reads, 4);
+
+    /* Neither does a file without an identity. */
+    ff.version = 1;
+    d.ops = &fops_v;
+    d.dev = d.ino = 0;
+    int64_t c1 = mm_mmap_file(mm, 0, 4 * PG, R, PRIV, &d, 0);
+    int64_t c2 = mm_mmap_file(mm2, 0, 4 * PG, R, PRIV, &d, 0);
+    cr_assert_gt(c1, 0);
+    cr_assert_gt(c2, 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)c1 + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)c2 + PG), pattern(PG));
+    cr_expect_eq(ff.reads, 6);
+    cr_expect_eq(mm_fcache_shrink(mf), 0);
+    cr_expect_eq(mm_memfile_used(mf), 6 * CHUNK);
+}
+
+/* Linux finds no room for a length of nearly 2^64 (ENOMEM) before it looks
+ * at the file; the room for aligning must not wrap around. */
+Test(mm_fcache, huge_length_is_enomem)
+{
+    for (uint64_t len = UINT64_MAX - CHUNK + 1; len < UINT64_MAX - PG; len += 5 * PG) {
+        cr_expect_eq(vmap(mm, 0, len, R, PRIV, 0), -ABI_ENOMEM, "len %#llx",
+                     (unsigned long long)len);
+        cr_expect_eq(fmap(0, len, R, PRIV, 0), -ABI_ENOMEM, "len %#llx", (unsigned long long)len);
+    }
+    cr_expect_eq(ff.refs, 0);
+}
+
+/* Made writable after the stub mapped the shared chunk: the stub must not
+ * get write access to it (every later exec would see the write). */
+Test(mm_fcache, mprotect_keeps_shared_chunk_read_only)
+{
+    int64_t a1 = vmap(mm, 0, 4 * PG, R, PRIV, 0);
+    int64_t a2 = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    cr_assert_gt(a2, 0);
+    uint64_t shared = stub_off(mm, as, (uint64_t)a1 + PG, false);
+    cr_assert_eq(stub_off(mm2, as2, (uint64_t)a2 + PG, false), shared);
+    cr_assert_eq(mm_mprotect(mm, (uint64_t)a1, 4 * PG, RW), 0);
+    const struct fake_page *p = fake_as_page(as, (uint64_t)a1 + PG);
+    cr_expect(!p || p->off != shared || !(p->prot & PLATFORM_PROT_WRITE),
+              "the shared chunk is writable in the stub");
+    uint64_t w = stub_off(mm, as, (uint64_t)a1 + PG, true);
+    cr_expect_neq(w, shared);
+    *(unsigned char *)mm_memfile_ptr(mf, w) = 0x42;
+    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG), 0x42);
+}
+
+/* A fault also maps the following chunks whose bytes the cache holds,
+ * read-only, and reads nothing for them. */
+Test(mm_fcache, fault_around_maps_cached_chunks)
+{
+    ff.size = 40 * PG;
+    int64_t a1 = vmap(mm, 0, 40 * PG, RW, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    int code = 0;
+    cr_assert_eq(mm_handle_fault(mm, (uint64_t)a1, false, false, &code), 0);
+    cr_expect_eq(ff.bytes_read, 16 * PG, "read beyond the faulting chunk");
+    cr_expect_null(fake_as_page(as, (uint64_t)a1 + 16 * PG));
+
+    int64_t a2 = vmap(mm2, 0, 40 * PG, R, PRIV, 0);
+    cr_assert_gt(a2, 0);
+    uint64_t base[3];
+    for (uint64_t w = 0; w < 3; w++)
+        base[w] = stub_off(mm2, as2, (uint64_t)a2 + w * CHUNK, false);
+    cr_expect_eq(ff.bytes_read, 40 * PG);
+    cr_assert_eq(mm_munmap(mm, (uint64_t)a1, 40 * PG), 0);
+    a1 = vmap(mm, 0, 40 * PG, RW, PRIV, 0);
+    cr_assert_gt(a1, 0);
+    cr_assert_eq(mm_handle_fault(mm, (uint64_t)a1 + 2 * PG, false, false, &code), 0);
+    for (uint64_t p = 0; p < 40; p++) {
+        const struct fake_page *pg = fake_as_page(as, (uint64_t)a1 + p * PG);
+        cr_expect(pg, "page %llu not mapped", (unsigned long long)p);
+        if (!pg)
+            continue;
+        cr_expect_eq(pg->prot & PLATFORM_PROT_WRITE, 0);
+        cr_expect_eq(pg->off, base[p / 16] + p % 16 * PG, "page %llu", (unsigned long long)p);
+    }
+    cr_expect_eq(ff.bytes_read, 40 * PG);
+    cr_expect_eq(peek_in(mm, (uint64_t)a1 + 39 * PG + 5), pattern(39 * PG + 5));
 }
