@@ -15,6 +15,8 @@
  * - a thread that ran the old mov and then finds the jump's 06 byte where
  *   its syscall was (or code that jumps straight to that syscall): its
  *   SIGILL at site+5 becomes the syscall its eax names.
+ *
+ * A site is rewritten only at its third trap (PATCH_AFTER).
  */
 #include "sentry/kernel/syscall_patch.h"
 
@@ -30,17 +32,25 @@
 /* Sites found unfit are remembered, so they are not read again at each
  * call; this many at most per address space. */
 #define NEG_MAX 4096
+/* A site is rewritten at its third trap. Patching costs a copy of the
+ * chunk (program text is shared copy-on-write) and two round trips to the
+ * stub (the old mapping goes, the new one faults in): more than a few
+ * traps, so the sites of a short-lived process (a compiler's driver, a
+ * shell's child) are better left alone. */
+#define PATCH_AFTER 3
 
 struct site {
     uint64_t addr;
     uint32_t nr;
 };
 
-/* Open addressing: addr -> k + 1, or 0 for "never patch". */
+/* Open addressing: addr -> k + 1, or 0 for "never patch", or a trap
+ * count (PENDING | n) for a fit site not yet patched. */
 struct hslot {
     uint64_t addr; /* 0: empty (no site sits at address 0) */
     uint32_t val;
 };
+#define PENDING 0x80000000u
 
 struct syscall_patches {
     struct site *by_k;
@@ -106,8 +116,14 @@ static void remember_unfit(struct syscall_patches *p, uint64_t addr)
     /* A site already patched stays so: a thread whose syscall trapped just
      * before the patch landed finds the jump there, not the mov, and its
      * siblings still need the entry for their faults at site+5. */
-    if (lookup(p, addr))
+    struct hslot *h = lookup(p, addr);
+    if (h) {
+        if (h->val & PENDING) {
+            h->val = 0;
+            p->neg++;
+        }
         return;
+    }
     if (p->neg < NEG_MAX && insert(p, addr, 0) == 0)
         p->neg++;
 }
@@ -141,6 +157,10 @@ void syscall_patch_try(struct task *t, const struct abi_ptregs *r)
     struct hslot *known = lookup(p, site);
     if (known && known->val == 0)
         return;
+    if (known && (known->val & PENDING) && (known->val & ~PENDING) + 1 < PATCH_AFTER) {
+        known->val++;
+        return;
+    }
     uint8_t cur[SITE_LEN];
     if (!mm_code_patchable(t->mm, site, SITE_LEN) || mm_copy_in(t->mm, cur, site, SITE_LEN) != 0) {
         remember_unfit(p, site);
@@ -154,8 +174,14 @@ void syscall_patch_try(struct task *t, const struct abi_ptregs *r)
         remember_unfit(p, site);
         return;
     }
+    if (!known && PATCH_AFTER > 1) {
+        /* Its first trap: count it; the rewrite comes later, if ever. */
+        if (p->hn - p->neg < 4 * (unsigned)slots)
+            (void)insert(p, site, PENDING | 1);
+        return;
+    }
     unsigned k;
-    if (known) {
+    if (known && !(known->val & PENDING)) {
         /* Patched before and written over since (the guest's own code,
          * or a debugger's): the trampoline is still this site's. */
         k = known->val - 1;
@@ -210,7 +236,7 @@ enum syscall_patch_fix syscall_patch_fault(struct task *t, const struct platform
     else
         return SYSCALL_PATCH_NONE;
     const struct hslot *h = lookup(p, site);
-    if (!h || h->val == 0)
+    if (!h || h->val == 0 || (h->val & PENDING))
         return SYSCALL_PATCH_NONE;
     uint8_t cur[SITE_LEN], code[SITE_LEN];
     platform_patch_code(t->k->platform, h->val - 1, code);
