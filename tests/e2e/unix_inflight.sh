@@ -22,6 +22,9 @@ for i in range(70000):
         refused += 1
     a.close(); b.close()
 print("refused" if refused else "all sent")'
+# 70,000 rounds of four calls: under ptrace on a busy VM that can take
+# minutes (every call is two stops), more than tap.sh's usual minute.
+RUN_TIMEOUT=280
 run timeout -s KILL 300 "$moat" do -- /usr/bin/python3 -c "$py"
 is "$RUN_STATUS" 0 "70,000 self-referencing sends: the Sentry survives"
 is "$RUN_OUT" "refused" "beyond the in-flight bound, sends fail with ETOOMANYREFS"
