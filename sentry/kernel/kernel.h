@@ -125,7 +125,7 @@ struct task_fs {
 struct task_vm {
     int refs;
     struct mm *mm;
-    struct platform_as *as; /* NULL until the first task running it creates it */
+    struct platform_as *as;          /* NULL until the first task running it creates it */
     struct syscall_patches *patches; /* the patched syscall sites in mm (syscall_patch.c) */
 };
 
@@ -261,6 +261,9 @@ struct task {
     pthread_cond_t wake_cond;
     bool wake_pending;
     bool host_waiting;
+    /* What /proc shows while it sleeps: 'S' (a signal wakes it) or 'D';
+     * 0 while it runs. */
+    char sleep_state;
     /* The guest runs (the kernel lock is not held meanwhile): set under the
      * lock before entering, cleared before taking it again on the way out,
      * so a thread holding the lock can wait for it to drop (shootdown). */

@@ -168,10 +168,12 @@ static int sleep_common(struct task *t, const struct kernel_deadline *dl, bool s
         if (dl && deadline_passed(dl))
             return -ABI_ETIMEDOUT;
         lock_held = false;
+        t->sleep_state = signals ? 'S' : 'D';
         if (dl)
             pthread_cond_clockwait(&t->wake_cond, &big_lock, dl->clock, &dl->at);
         else
             pthread_cond_wait(&t->wake_cond, &big_lock);
+        t->sleep_state = 0;
         lock_held = true;
     }
 }
@@ -203,10 +205,12 @@ int task_host_poll(struct task *t, int fd, short events, const struct kernel_dea
         sigdelset(&open, KERNEL_INTERRUPT_SIGNAL);
         struct pollfd p = {.fd = fd, .events = events};
         t->host_waiting = true;
+        t->sleep_state = 'S';
         kernel_unlock();
         int n = ppoll(&p, 1, tmo, &open);
         int err = errno;
         kernel_lock();
+        t->sleep_state = 0;
         t->host_waiting = false;
         if (n > 0)
             return p.revents;

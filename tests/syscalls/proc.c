@@ -7,11 +7,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include "tests/syscalls/tap.h"
 
@@ -134,6 +136,34 @@ static void test_stat_status(void)
               &sm[6]) == 7 &&
            sm[0] > 0,
        "statm: 7 numbers, size > 0");
+}
+
+/* A child blocked in pause() shows S in stat and status, as Linux's
+ * interruptible sleep (it may take a moment to get there). */
+static void test_sleeping_state(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    char path[64], buf[512];
+    char state = 0;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 500 && state != 'S'; i++) {
+        if (slurp(path, buf, sizeof(buf)) > 0) {
+            const char *p = strrchr(buf, ')');
+            state = p && p[1] == ' ' ? p[2] : 0;
+        }
+        if (state != 'S')
+            usleep(10000);
+    }
+    is_int(state, 'S', "a child in pause() is S in /proc/PID/stat");
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    ok(slurp(path, buf, sizeof(buf)) > 0 && strstr(buf, "State:\tS (sleeping)\n") != NULL,
+       "and S (sleeping) in its status");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
 }
 
 static void test_cmdline_environ(void)
@@ -499,6 +529,7 @@ int main(int argc, char **argv, char **envp)
     }
     test_self();
     test_stat_status();
+    test_sleeping_state();
     test_cmdline_environ();
     test_maps();
     test_fds();

@@ -5,7 +5,9 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -44,9 +46,28 @@ static void on_alarm(int sig)
 
 /* Wait until the child has had time to block: nothing shows a sleeping
  * receiver, so give it a moment. */
-static void pause_a_little(void)
+/* Until the child sleeps (state S in /proc/PID/stat: blocked in the call it
+ * was forked to make), at most 5 s, then a little more. A fixed pause was not
+ * enough on a VM whose host steals the CPU for a tenth of a second. */
+static void pause_a_little(pid_t pid)
 {
-    struct timespec ts = {0, 100 * 1000 * 1000};
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    for (int i = 0; i < 1000; i++) {
+        int fd = open(path, O_RDONLY);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 0) {
+            buf[n] = 0;
+            const char *st = strrchr(buf, ')');
+            if (st && st[1] == ' ' && st[2] == 'S')
+                break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    ts.tv_nsec = 20 * 1000 * 1000;
     nanosleep(&ts, NULL);
 }
 
@@ -62,7 +83,7 @@ int main(void)
         long n = SC(SYS_msgrcv, q, &b, sizeof(b.text), 5, 0);
         _exit(n == 4 && b.type == 5 && memcmp(b.text, "five", 4) == 0 ? 0 : 1);
     }
-    pause_a_little();
+    pause_a_little(pid);
     is_int(snd(3, "three", 5, 0), 0, "send a type the receiver skips");
     is_int(snd(5, "five", 4, 0), 0, "send its type");
     is_int(child_status(pid), 0, "the waiting receiver got type 5");
@@ -79,7 +100,7 @@ int main(void)
     pid = fork();
     if (pid == 0)
         _exit(snd(2, "abcde", 5, 0) == 0 ? 0 : 1);
-    pause_a_little();
+    pause_a_little(pid);
     msgctl(q, IPC_STAT, &ds);
     is_int((long)ds.msg_qnum, 1, "the sender is waiting");
     ok(msgrcv(q, &b, sizeof(b.text), 1, 0) == 10, "make room");
@@ -90,7 +111,7 @@ int main(void)
     pid = fork();
     if (pid == 0)
         _exit(SC(SYS_msgrcv, q, &b, sizeof(b.text), 0, 0) == -EIDRM ? 0 : 1);
-    pause_a_little();
+    pause_a_little(pid);
     is_int(msgctl(q, IPC_RMID, NULL), 0, "IPC_RMID");
     is_int(child_status(pid), 0, "the receiver got EIDRM");
 

@@ -398,6 +398,29 @@ static uint64_t ticks(int64_t ns)
     return ns > 0 ? (uint64_t)ns / 10000000u : 0; /* USER_HZ = 100 */
 }
 
+/* Stopped by job control, asleep in the Sentry (interruptibly or not), or
+ * running guest code or a syscall. */
+static char task_state_char(const struct task *t)
+{
+    if (t->tg->stopped)
+        return 'T';
+    return t->sleep_state ? t->sleep_state : 'R';
+}
+
+static const char *task_state_name(const struct task *t)
+{
+    switch (task_state_char(t)) {
+    case 'T':
+        return "T (stopped)";
+    case 'S':
+        return "S (sleeping)";
+    case 'D':
+        return "D (disk sleep)";
+    default:
+        return "R (running)";
+    }
+}
+
 static int gen_stat(const struct synth_ctx *c, struct synth_buf *b)
 {
     const struct task *t = c->task;
@@ -413,7 +436,7 @@ static int gen_stat(const struct synth_ctx *c, struct synth_buf *b)
                  " %" PRIu64 " 20 0 %d 0 %" PRIu64 " %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " %" PRIu64
                  " %" PRIu64 " 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64
                  " 0 0 0 17 0 0 0 0 0 0 0 0 0 %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " 0\n",
-                 c->node.idx > 0 ? t->tid : t->pid, t->comm, g->stopped ? 'T' : 'R', task_ppid(t),
+                 c->node.idx > 0 ? t->tid : t->pid, t->comm, task_state_char(t), task_ppid(t),
                  g->pgid, g->sid, ticks((int64_t)(t->utime_ns + g->utime_ns)),
                  ticks((int64_t)(t->stime_ns + g->stime_ns)), ticks((int64_t)g->cutime_ns),
                  ticks((int64_t)g->cstime_ns), g->nthreads, ticks(start), s.size, rsslim,
@@ -430,7 +453,7 @@ static int gen_status(const struct synth_ctx *c, struct synth_buf *b)
     vm_sums(c, &s, NULL);
     struct sig_sets ss = sig_sets(t);
     synth_printf(b, "Name:\t%s\nUmask:\t%04o\nState:\t%s\n", t->comm, t->fs->umask,
-                 t->tg->stopped ? "T (stopped)" : "R (running)");
+                 task_state_name(t));
     synth_printf(b, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", t->pid, t->tid,
                  task_ppid(t));
     synth_printf(b, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", cr->uid, cr->euid, cr->suid,
