@@ -14,7 +14,7 @@ DEPS := gcc make meson ninja-build pkg-config python3 \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs bench-platforms bench-handoff format clean
+.PHONY: all deps build run test test-build bench bench-files bench-programs bench-procs bench-platforms bench-handoff bench-make format clean
 
 all: build
 
@@ -75,6 +75,9 @@ bench-platforms: build
 
 bench-handoff: build
 	ninja -C $(BUILD) bench-handoff
+
+bench-make: build
+	ninja -C $(BUILD) bench-make
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
