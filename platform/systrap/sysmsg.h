@@ -84,12 +84,12 @@
  * code builds a frame of the kernel's layout itself, at the bottom of the
  * signal stack, where the kernel's own frames (at its top) never reach, and
  * runs on a few words of private stack at the top of the state page. */
-#define PF_OFF    0x1000            /* = SYSMSG_STACK_OFF */
-#define PF_UC     (PF_OFF + 8)      /* ucontext; 8 bytes of pretcode before it */
-#define PF_MC     (PF_UC + 40)      /* its sigcontext */
-#define PF_INFO   (PF_OFF + 320)    /* siginfo (unused by the stub) */
-#define PF_FP     (PF_OFF + 512)    /* XSAVE image, 64-byte aligned */
-#define PF_STACK  SYSMSG_STACK_OFF  /* private stack top */
+#define PF_OFF   0x1000           /* = SYSMSG_STACK_OFF */
+#define PF_UC    (PF_OFF + 8)     /* ucontext; 8 bytes of pretcode before it */
+#define PF_MC    (PF_UC + 40)     /* its sigcontext */
+#define PF_INFO  (PF_OFF + 320)   /* siginfo (unused by the stub) */
+#define PF_FP    (PF_OFF + 512)   /* XSAVE image, 64-byte aligned */
+#define PF_STACK SYSMSG_STACK_OFF /* private stack top */
 /* sigcontext fields */
 #define MC_R8     0
 #define MC_R9     8
@@ -118,13 +118,13 @@
  * its syscall was and faults, and the Sentry finishes that call (see
  * sentry/kernel/syscall_patch.c). Trampoline k loads k into r11d and jumps
  * to patch_entry through the pointer at PATCH_ENTRY_PTR. */
-#define PATCH_BASE        0x7f060000
-#define PATCH_TABLE       PATCH_BASE
-#define PATCH_SLOTS       8192
-#define PATCH_CODE        0x7f070000
-#define PATCH_TRAMP_SIZE  16
-#define PATCH_ENTRY_PTR   0x7f090000
-#define PATCH_END         0x7f091000
+#define PATCH_BASE       0x7f060000
+#define PATCH_TABLE      PATCH_BASE
+#define PATCH_SLOTS      8192
+#define PATCH_CODE       0x7f070000
+#define PATCH_TRAMP_SIZE 16
+#define PATCH_ENTRY_PTR  0x7f090000
+#define PATCH_END        0x7f091000
 
 /* SLOT_STATE values. */
 #define STATE_DEAD  0 /* the thread is gone (CLONE_CHILD_CLEARTID) */
