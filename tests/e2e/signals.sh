@@ -26,12 +26,20 @@ for sig in INT TERM HUP; do
     is "$?" 0 "SIG$sig without a handler leaves init running to its end"
 done
 
-# With a handler, the signal reaches it at once.
+# With a handler, the signal reaches it at once. The shell says when its
+# trap is set: on a busy machine that can take longer than any fixed pause.
+ready=$(mktemp)
 for sig in INT TERM HUP; do
     start=$(date +%s)
-    "$moat" do -- "$bb" sh -c "trap 'exit 42' $sig; sleep 20 & wait" 2>/dev/null &
+    : >"$ready"
+    "$moat" do -- "$bb" sh -c "trap 'exit 42' $sig; echo ready; sleep 20 & wait" \
+        >"$ready" 2>/dev/null &
     pid=$!
     wait_running "$pid"
+    for _ in $(seq 100); do
+        grep -q ready "$ready" && break
+        sleep 0.1
+    done
     kill -s "$sig" "$pid"
     wait "$pid"
     rc=$?
@@ -43,6 +51,7 @@ for sig in INT TERM HUP; do
         fail "SIG$sig interrupts init's wait (${took}s)"
     fi
 done
+rm -f "$ready"
 
 # A guest that ignores SIGINT and SIGTERM: the third one kills the sandbox,
 # as docker does, so moat can always be stopped.
