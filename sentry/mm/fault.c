@@ -51,19 +51,33 @@ struct mm_vma *mm_vma_for_access(struct mm *mm, uint64_t addr)
     return grow_stack(mm, i, addr);
 }
 
-/* The chunk of an anonymous or private file object. */
+/* A private file object's file as one fault sees it: each of these is a
+ * host call on goferfs, so a fault that maps several chunks asks once. */
+struct file_now {
+    uint64_t size;
+    uint64_t version; /* valid when versioned */
+    bool versioned;
+};
+
+/* The chunk of an anonymous or private file object. fn: the file's size
+ * and version if the caller has them, else NULL. */
 static int chunk_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write,
-                         struct mm_span *sp)
+                         struct mm_span *sp, struct file_now *fn)
 {
     struct mm_memobj *o = v->obj;
     uint64_t off = v->off + (addr - v->start);
     uint64_t len = v->end - v->start;
     uint64_t limit = UINT64_MAX; /* object offsets from here on are SIGBUS */
     uint64_t size = 0;
+    struct file_now own = {0};
+    if (o->file && !fn) {
+        own.size = mm_file_size(o->file);
+        fn = &own;
+    }
     if (o->file) {
         /* Pages wholly past the end of the file are SIGBUS; the page
          * holding the end reads as zeros after it. */
-        size = mm_file_size(o->file);
+        size = fn->size;
         uint64_t fsize = mm_page_up(size);
         uint64_t fo = mm_page_down(off) + o->file_delta;
         if (fo >= fsize)
@@ -86,7 +100,11 @@ static int chunk_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool wr
         uint64_t cs = off - off % MM_CHUNK_SIZE;
         uint64_t fo = cs + o->file_delta;
         if (fo < (1ULL << 62)) {
-            struct mm_chunk *cached = mm_fcache_chunk(o->mf, o->file, fo, size);
+            if (!fn->versioned) {
+                fn->version = mm_fcache_version(o->file);
+                fn->versioned = true;
+            }
+            struct mm_chunk *cached = mm_fcache_chunk(o->mf, o->file, fo, size, fn->version);
             if (cached && mm_memobj_install(o, off, cached) != 0)
                 mm_chunk_put(o->mf, cached);
         }
@@ -145,7 +163,7 @@ int mm_backing(struct mm *mm, struct mm_vma *v, uint64_t addr, bool write, struc
 {
     if (v->obj->file && v->obj->shared)
         return page_backing(mm, v, addr, write, sp);
-    return chunk_backing(mm, v, addr, write, sp);
+    return chunk_backing(mm, v, addr, write, sp, NULL);
 }
 
 static int platform_prot(int prot)
@@ -193,21 +211,22 @@ static unsigned fault_around(struct mm *mm, struct mm_vma *v, uint64_t lo, uint6
     struct mm_memobj *o = v->obj;
     if (!o->file || o->shared || !platform_as_map_many_cheap(mm->as))
         return 0;
-    /* The file as it is now: an older version's chunks would be read. */
-    uint64_t version = o->file->ops->version ? o->file->ops->version(o->file->h) : 0;
+    /* The file as it is now (an older version's chunks would be read),
+     * taken once for every chunk. */
+    struct file_now fn = {mm_file_size(o->file), mm_fcache_version(o->file), true};
     unsigned n = 0;
     for (uint64_t from = hi; n < FAULT_AROUND && from < v->end;) {
         struct mm_span sp;
-        if (!chunk_at_hand(o, v->off + (from - v->start), version) ||
-            mm_backing(mm, v, from, false, &sp) != 0 || sp.start != from)
+        if (!chunk_at_hand(o, v->off + (from - v->start), fn.version) ||
+            chunk_backing(mm, v, from, false, &sp, &fn) != 0 || sp.start != from)
             break;
         out[n++] = span_map(v, &sp);
         from = sp.end;
     }
     for (uint64_t to = lo; n < FAULT_AROUND && to > v->start;) {
         struct mm_span sp;
-        if (!chunk_at_hand(o, v->off + (to - 1 - v->start), version) ||
-            mm_backing(mm, v, to - 1, false, &sp) != 0 || sp.end != to)
+        if (!chunk_at_hand(o, v->off + (to - 1 - v->start), fn.version) ||
+            chunk_backing(mm, v, to - 1, false, &sp, &fn) != 0 || sp.end != to)
             break;
         out[n++] = span_map(v, &sp);
         to = sp.start;

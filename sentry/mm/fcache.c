@@ -61,14 +61,27 @@ static unsigned drop(struct mm_memfile *mf, bool all)
     return n;
 }
 
+/* The entry is f's window at off, in any version. */
+static bool same_window(const struct entry *e, const struct mm_memfile *mf, const struct mm_file *f,
+                        uint64_t off)
+{
+    return e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off;
+}
+
+uint64_t mm_fcache_version(const struct mm_file *f)
+{
+    if (!f->ops->version || (!f->dev && !f->ino))
+        return 0;
+    return f->ops->version(f->h);
+}
+
 bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off,
                    uint64_t version)
 {
     if (version == 0)
         return false;
     for (const struct entry *e = buckets[bucket(mf, f->dev, f->ino, off)]; e; e = e->next)
-        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off &&
-            e->version == version)
+        if (same_window(e, mf, f, off) && e->version == version)
             return true;
     return false;
 }
@@ -105,17 +118,14 @@ static int fill(struct mm_memfile *mf, struct mm_file *f, struct mm_chunk *c, ui
 }
 
 struct mm_chunk *mm_fcache_chunk(struct mm_memfile *mf, struct mm_file *f, uint64_t off,
-                                 uint64_t size)
+                                 uint64_t size, uint64_t version)
 {
-    if (!f->ops->version || (!f->dev && !f->ino) || off % MM_PAGE_SIZE || off >= size)
-        return NULL;
-    uint64_t version = f->ops->version(f->h);
-    if (version == 0)
+    if (version == 0 || off % MM_PAGE_SIZE || off >= size)
         return NULL;
     unsigned b = bucket(mf, f->dev, f->ino, off);
     for (struct entry **pp = &buckets[b]; *pp;) {
         struct entry *e = *pp;
-        if (e->mf == mf && e->dev == f->dev && e->ino == f->ino && e->off == off) {
+        if (same_window(e, mf, f, off)) {
             if (e->version == version) {
                 e->c->refs++;
                 return e->c;

@@ -11,13 +11,16 @@
 #include "sentry/mm/filemap.h"
 #include "sentry/mm/memobj.h"
 
-/* The chunk holding the file's bytes [off, off + MM_CHUNK_SIZE) as the file
- * is now (its version, see mm_file_ops), with one reference for the caller,
- * or NULL when the file is not cacheable, the cache is full of chunks in
- * use, or memory or the read failed (the caller then fills a chunk of its
- * own as before). size: the file's current size. */
+/* The file's version (mm_file_ops), 0 when it has none: not cacheable. */
+uint64_t mm_fcache_version(const struct mm_file *f);
+/* The chunk holding the file's bytes [off, off + MM_CHUNK_SIZE) at version
+ * (the file as it is now, from mm_fcache_version), with one reference for
+ * the caller, or NULL when the file is not cacheable (version 0), the
+ * cache is full of chunks in use, or memory or the read failed (the caller
+ * then fills a chunk of its own as before). size: the file's current
+ * size. */
 struct mm_chunk *mm_fcache_chunk(struct mm_memfile *mf, struct mm_file *f, uint64_t off,
-                                 uint64_t size);
+                                 uint64_t size, uint64_t version);
 /* Whether the window is cached at this version (f->ops->version's). */
 bool mm_fcache_has(const struct mm_memfile *mf, const struct mm_file *f, uint64_t off,
                    uint64_t version);
