@@ -415,14 +415,6 @@ static int map_result(long r, uint64_t addr)
     return (uint64_t)r == addr ? 0 : -EFAULT;
 }
 
-static int systrap_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, int prot,
-                          uint64_t off)
-{
-    struct systrap_as *as = (struct systrap_as *)as_;
-    struct as_op op = {.op = OP_MAP, .addr = addr, .len = len, .prot = (uint64_t)prot, .off = off};
-    return map_result(as_command(as, &op), addr);
-}
-
 static int systrap_as_map_many(struct platform_as *as_, const struct platform_map *m, unsigned n)
 {
     struct systrap_as *as = (struct systrap_as *)as_;
@@ -443,6 +435,13 @@ static int systrap_as_map_many(struct platform_as *as_, const struct platform_ma
         n -= k;
     }
     return err;
+}
+
+static int systrap_as_map(struct platform_as *as_, uint64_t addr, uint64_t len, int prot,
+                          uint64_t off)
+{
+    struct platform_map m = {addr, len, prot, off};
+    return systrap_as_map_many(as_, &m, 1);
 }
 
 static int systrap_as_unmap(struct platform_as *as_, uint64_t addr, uint64_t len)

@@ -208,17 +208,24 @@ void syscall_patch_try(struct task *t, const struct abi_ptregs *r)
     (void)write_site(t, site, code);
 }
 
+/* The registers of call nr made at site, as a trap at its `syscall` would
+ * have shown them: rcx and r11 as that instruction leaves them. */
+static void as_trapped(struct abi_ptregs *r, uint64_t site, uint64_t nr)
+{
+    r->orig_rax = nr;
+    r->rax = (uint64_t)-ABI_ENOSYS;
+    r->rip = site + SITE_LEN;
+    r->rcx = r->rip;
+    r->r11 = r->eflags;
+}
+
 int syscall_patch_entered(struct task *t, struct abi_ptregs *r, unsigned patch)
 {
     const struct syscall_patches *p = t->vm->patches;
     if (!p || patch == 0 || patch > p->n)
         return -ABI_EFAULT;
     const struct site *s = &p->by_k[patch - 1];
-    r->rip = s->addr + SITE_LEN;
-    r->orig_rax = s->nr;
-    r->rax = (uint64_t)-ABI_ENOSYS;
-    r->rcx = r->rip;
-    r->r11 = r->eflags;
+    as_trapped(r, s->addr, s->nr);
     return 0;
 }
 
@@ -246,11 +253,7 @@ enum syscall_patch_fix syscall_patch_fault(struct task *t, const struct platform
         r->rip = site;
         return SYSCALL_PATCH_RETRY;
     }
-    r->orig_rax = r->rax;
-    r->rax = (uint64_t)-ABI_ENOSYS;
-    r->rip = site + SITE_LEN;
-    r->rcx = r->rip;
-    r->r11 = r->eflags;
+    as_trapped(r, site, r->rax);
     return SYSCALL_PATCH_SYSCALL;
 }
 
