@@ -65,8 +65,11 @@ static void test_interrupted(int flags, const char *how)
     is_int(alarms, 1, "%s: the handler ran", how);
     ok(took >= 40 * MS && took < NSEC_PER_SEC, "%s: returned early (%lld ms)", how,
        (long long)(took / MS));
+    /* The alarm counts from its arming, not from the sleep's start, and a
+     * loaded host may let milliseconds pass in between: rem is only known
+     * to be short of the request, and to add up with the time taken. */
     int64_t left = ts_ns(&rem);
-    ok(left > NSEC_PER_SEC && left <= 2 * NSEC_PER_SEC - 40 * MS,
+    ok(left > NSEC_PER_SEC && left < 2 * NSEC_PER_SEC,
        "%s: rem holds the time left (%lld ms)", how, (long long)(left / MS));
     ok(left + took >= 2 * NSEC_PER_SEC - 20 * MS && left + took <= 3 * NSEC_PER_SEC,
        "%s: slept + rem adds up to the request", how);
