@@ -69,8 +69,8 @@ static void test_interrupted(int flags, const char *how)
      * loaded host may let milliseconds pass in between: rem is only known
      * to be short of the request, and to add up with the time taken. */
     int64_t left = ts_ns(&rem);
-    ok(left > NSEC_PER_SEC && left < 2 * NSEC_PER_SEC,
-       "%s: rem holds the time left (%lld ms)", how, (long long)(left / MS));
+    ok(left > NSEC_PER_SEC && left < 2 * NSEC_PER_SEC, "%s: rem holds the time left (%lld ms)", how,
+       (long long)(left / MS));
     ok(left + took >= 2 * NSEC_PER_SEC - 20 * MS && left + took <= 3 * NSEC_PER_SEC,
        "%s: slept + rem adds up to the request", how);
 
