@@ -80,7 +80,12 @@ int timer_getitimer(struct task *t, int which, int64_t *value, int64_t *interval
     struct kernel_timers *kts = t->tg->timers;
     *value = *interval = 0;
     if (kts && kts->itimer[which].armed) {
+        /* An armed timer whose time is up but whose firing has not been
+         * handled yet reads as 1 us, as on Linux: in microseconds, the
+         * 1 ns timer_left gives would read as disarmed. */
         *value = timer_left(&kts->itimer[which]);
+        if (*value < 1000)
+            *value = 1000;
         *interval = kts->itimer[which].interval;
     }
     return 0;

@@ -1,12 +1,15 @@
 /* The timer service (sentry/kernel/timer.c): one-shot and periodic expiry
  * on the monotonic and realtime clocks, the period count a late firing
- * reports, re-arming, disarming, and timer_left. Fire callbacks run on the
- * service thread under the kernel lock; the test takes the same lock to
- * look at what they recorded. */
+ * reports, re-arming, disarming, timer_left, and what getitimer reads. Fire
+ * callbacks run on the service thread under the kernel lock; the test takes
+ * the same lock to look at what they recorded. */
 #include <criterion/criterion.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "abi/flags.h"
+#include "sentry/kernel/kernel.h"
 #include "sentry/kernel/sched.h"
 #include "sentry/kernel/timer.h"
 
@@ -141,4 +144,27 @@ Test(timer, realtime_and_rearm)
     timer_arm(&kt, timer_clock_now(&kt) + 10 * MS, 0);
     kernel_unlock();
     cr_assert_eq(wait_fired(&r, 1).fired, 1, "the re-armed time counts");
+}
+
+/* An interval timer whose time is up but whose firing the service has not
+ * handled yet (it waits for the kernel lock held here) still reads as
+ * armed: 1 us left, the least getitimer can show, as on Linux. */
+Test(timer, itimer_due_but_not_fired_reads_one_microsecond)
+{
+    struct thread_group tg;
+    memset(&tg, 0, sizeof(tg));
+    struct task t;
+    memset(&t, 0, sizeof(t));
+    t.tg = &tg;
+    kernel_lock();
+    cr_assert_eq(timer_setitimer(&t, ABI_ITIMER_REAL, 1000, 0, NULL, NULL), 0);
+    nap_ms(3);
+    int64_t value = -1, interval = -1;
+    cr_assert_eq(timer_getitimer(&t, ABI_ITIMER_REAL, &value, &interval), 0);
+    cr_assert_eq(value, 1000, "due, not yet fired: 1 us (%lld ns)", (long long)value);
+    cr_assert_eq(interval, 0);
+    timer_exit_group(&tg);
+    cr_assert_eq(timer_getitimer(&t, ABI_ITIMER_REAL, &value, &interval), 0);
+    cr_assert_eq(value, 0, "disarmed: 0");
+    kernel_unlock();
 }
