@@ -77,20 +77,29 @@ static void test_blocking_write(void)
 
 static void test_sigpipe_kills(void)
 {
-    int p[2];
+    /* The child writes once the parent says it closed its read end (a
+     * pause instead would race on a loaded host). */
+    int p[2], go[2];
     pipe(p);
+    pipe(go);
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        msleep(50);
+        close(go[1]);
+        char c;
+        if (read(go[0], &c, 1) != 1)
+            _exit(2);
         write(p[1], "x", 1);
         _exit(0);
     }
+    close(go[0]);
     close(p[0]);
     close(p[1]);
+    write(go[1], "g", 1);
+    close(go[1]);
     int st = child_status(pid);
     ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE,
-       "a write to a pipe nobody reads kills with SIGPIPE");
+       "a write to a pipe nobody reads kills with SIGPIPE (status %#x)", st);
 }
 
 static void test_fifo_open_waits(void)
