@@ -237,9 +237,12 @@ static void test_nonblocking_and_poll(void)
     is_int(SC(SYS_mq_getsetattr, q, &bad, NULL), -EINVAL, "other mq_flags: EINVAL");
     is_int(SC(SYS_mq_getsetattr, q, NULL, (void *)8), -EFAULT, "bad old attr: EFAULT");
 
-    /* timeouts, on the full queue and then an empty one */
-    struct timespec t0, ts = abs_after_ms(100);
+    /* timeouts, on the full queue and then an empty one; t0 is taken
+     * before each deadline is computed, so that a stall between the two
+     * cannot make the full wait look short */
+    struct timespec t0, ts;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    ts = abs_after_ms(100);
     is_int(err_of(mq_timedsend(q, "3", 1, 0, &ts)), -ETIMEDOUT, "timed send on a full queue");
     ok(elapsed_ms(&t0) >= 90, "after the timeout");
     struct timespec past = {1, 0};
@@ -252,8 +255,8 @@ static void test_nonblocking_and_poll(void)
            "bad timeout: EFAULT");
     mq_receive(q, buf, sizeof(buf), NULL);
     mq_receive(q, buf, sizeof(buf), NULL);
-    ts = abs_after_ms(100);
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    ts = abs_after_ms(100);
     is_int(err_of(mq_timedreceive(q, buf, sizeof(buf), NULL, &ts)), -ETIMEDOUT,
            "timed receive on an empty queue");
     ok(elapsed_ms(&t0) >= 90, "after the timeout");
@@ -261,18 +264,22 @@ static void test_nonblocking_and_poll(void)
     /* A signal ends the wait: EINTR without SA_RESTART, a restart with it. */
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 0}, {0, 50000}};
-    setitimer(ITIMER_REAL, &it, NULL);
-    ts = abs_after_ms(2000);
+    /* Every 50 ms: one SIGALRM that a slow host lets come before the
+     * receive starts would leave it to its timeout. */
+    struct itimerval every = {{0, 50000}, {0, 50000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &every, NULL);
+    ts = abs_after_ms(5000);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     is_int(err_of(mq_timedreceive(q, buf, sizeof(buf), NULL, &ts)), -EINTR,
            "a handler without SA_RESTART: EINTR");
-    ok(elapsed_ms(&t0) < 1500, "well before the timeout");
+    ok(elapsed_ms(&t0) < 4000, "well before the timeout");
+    setitimer(ITIMER_REAL, &off, NULL);
     sa.sa_flags = SA_RESTART;
     sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 0}, {0, 50000}};
     setitimer(ITIMER_REAL, &it, NULL);
-    ts = abs_after_ms(300);
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    ts = abs_after_ms(300);
     is_int(err_of(mq_timedreceive(q, buf, sizeof(buf), NULL, &ts)), -ETIMEDOUT,
            "with SA_RESTART the wait goes on to its deadline");
     ok(elapsed_ms(&t0) >= 280, "the whole timeout");
@@ -384,7 +391,7 @@ static void test_notify(void)
     if (pid == 0) {
         _exit(mq_send(q, "c", 1, 0) == 0 ? 0 : 1);
     }
-    int w = wait_info(SIGUSR1, 2000);
+    int w = wait_info(SIGUSR1, 5000);
     if (!ok(w == SIGUSR1 && got_info.si_pid == pid, "the signal names the child as sender"))
         diag("sigtimedwait %d, si_pid %d, child %d", w, (int)got_info.si_pid, (int)pid);
     is_int(child_status(pid), 0, "child sent");
@@ -438,13 +445,19 @@ static void test_processes(void)
         _exit(r == -EINTR ? 0 : 1);
     }
     sigaction(SIGUSR2, &old_sa, NULL);
-    for (int i = 0; i < 40; i++) {
+    /* Up to 10 s for a slow host; a child still blocked then is killed, so
+     * the check fails rather than hangs. */
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
         siginfo_t si = {0};
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0)
-            break;
-        pause_ms(50);
-        kill(pid, SIGUSR2);
+        gone = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0;
+        if (!gone) {
+            pause_ms(50);
+            kill(pid, SIGUSR2);
+        }
     }
+    if (!gone)
+        kill(pid, SIGKILL);
     is_int(child_status(pid), 0, "the child's receive ended with EINTR");
 
     /* Permissions, checked by an unprivileged child. */

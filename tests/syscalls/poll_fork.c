@@ -39,6 +39,21 @@ static void on_usr1(int sig)
     (void)sig;
 }
 
+/* A child that sends SIGUSR1 to parent every 50 ms until killed: it cannot
+ * see when the parent is inside the wait, and a single signal caught just
+ * before it would leave the wait to its timeout (or without end). */
+static pid_t signaller(pid_t parent)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;) {
+            msleep(50);
+            kill(parent, SIGUSR1);
+        }
+    }
+    return pid;
+}
+
 int main(void)
 {
     int p[2];
@@ -74,26 +89,18 @@ int main(void)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
     pid_t parent = getpid();
-    pid = fork();
-    if (pid == 0) {
-        msleep(50);
-        kill(parent, SIGUSR1);
-        _exit(0);
-    }
+    pid = signaller(parent);
     is_int(e(poll(&fd, 1, -1)), -EINTR,
            "a handled signal ends poll with EINTR even with SA_RESTART");
+    kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    pid = fork();
-    if (pid == 0) {
-        msleep(50);
-        kill(parent, SIGUSR1);
-        _exit(0);
-    }
+    pid = signaller(parent);
     struct timeval tv = {5, 0};
     FD_ZERO(&r);
     FD_SET(p[0], &r);
     is_int(e(select(p[0] + 1, &r, NULL, NULL, &tv)), -EINTR, "and select");
     ok(tv.tv_sec < 5, "select wrote the time left back");
+    kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     close(p[0]);
     close(p[1]);

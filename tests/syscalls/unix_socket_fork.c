@@ -217,20 +217,32 @@ static void test_eintr(void)
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
     pid_t parent = getpid();
+    /* The child cannot see when the parent is inside read, and a signal
+     * caught just before it would leave the read to wait for the data: it
+     * signals every 50 ms until the parent says the read was interrupted
+     * (or 10 s went by), and only then writes. */
+    int go[2];
+    if (pipe(go) != 0) {
+        ok(0, "pipe");
+        return;
+    }
     pid_t pid = fork();
     if (pid == 0) {
-        pause_ms(100);
-        kill(parent, SIGUSR1);
-        pause_ms(100);
+        close(go[1]);
+        struct pollfd p = {.fd = go[0], .events = POLLIN};
+        for (int i = 0; i < 200 && poll(&p, 1, 50) == 0; i++)
+            kill(parent, SIGUSR1);
         if (write(sv[1], "r", 1) != 1)
             _exit(1);
         _exit(0);
     }
+    close(go[0]);
     char c;
     is_int(e(read(sv[0], &c, 1)), -EINTR, "a blocked read is interrupted (no SA_RESTART)");
     ok(got_signal, "the handler ran");
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
+    close(go[1]);
     is_int(e(read(sv[0], &c, 1)), 1, "the data arrives afterwards");
     is_int(wait_exit(pid), 0, "the child signalled and wrote");
     signal(SIGUSR1, SIG_DFL);
