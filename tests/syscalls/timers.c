@@ -320,7 +320,11 @@ static void test_posix_signal(void)
     /* Periodic, and the old value of a running timer. */
     hits[sig] = 0;
     is_int(settime(id, 0, 10 * MS, 10 * MS, NULL), 0, "periodic 10 ms");
-    is_int(wait_hits(sig, 3, 5000), 3, "three signals");
+    /* At least three: when wait_hits's guard SIGALRM is caught too, sig's
+     * handler runs nested in SIGALRM's with sig unblocked on its return
+     * (as on Linux), so a period that ends inside it adds a fourth. */
+    int got = wait_hits(sig, 3, 5000);
+    ok(got >= 3, "three signals (%d)", got);
     is_int(settime(id, 0, 0, 0, &old), 0, "disarm");
     is_int(ts_ns(&old.it_interval), 10 * MS, "old interval 10 ms");
     ok(ts_ns(&old.it_value) > 0 && ts_ns(&old.it_value) <= 10 * MS, "old value within a period");
