@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "tests/syscalls/signaller.h"
 #include "tests/syscalls/tap.h"
 
 static long e(long r)
@@ -74,16 +75,7 @@ int main(void)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
     pid_t parent = getpid();
-    /* The child cannot see when the parent is inside epoll_wait, and a
-     * signal caught just before it would leave the wait without end: it
-     * signals every 50 ms until the parent stops it. */
-    pid = fork();
-    if (pid == 0) {
-        for (;;) {
-            msleep(50);
-            kill(parent, SIGUSR1);
-        }
-    }
+    pid = fork_signaller(parent, SIGUSR1);
     is_int(e(epoll_wait(ep, &out, 1, -1)), -EINTR, "a signal ends epoll_wait with EINTR");
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "tests/syscalls/signaller.h"
 #include "tests/syscalls/tap.h"
 
 static long e(long r)
@@ -156,16 +157,7 @@ static void test_interrupted(void)
     sa.sa_handler = on_alarm;
     sigaction(SIGUSR1, &sa, NULL);
     pid_t parent = getpid();
-    /* The child cannot see when the parent is inside read, and a signal
-     * caught just before it would leave the read without end: it signals
-     * every 50 ms until the parent stops it. */
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (;;) {
-            msleep(50);
-            kill(parent, SIGUSR1);
-        }
-    }
+    pid_t pid = fork_signaller(parent, SIGUSR1);
     char c;
     is_int(e(read(p[0], &c, 1)), -EINTR, "a signal without SA_RESTART: EINTR");
     kill(pid, SIGKILL);

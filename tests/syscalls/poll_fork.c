@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "tests/syscalls/signaller.h"
 #include "tests/syscalls/tap.h"
 
 static long e(long r)
@@ -37,21 +38,6 @@ static pid_t writer(int fd, int ms, int close_only)
 static void on_usr1(int sig)
 {
     (void)sig;
-}
-
-/* A child that sends SIGUSR1 to parent every 50 ms until killed: it cannot
- * see when the parent is inside the wait, and a single signal caught just
- * before it would leave the wait to its timeout (or without end). */
-static pid_t signaller(pid_t parent)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (;;) {
-            msleep(50);
-            kill(parent, SIGUSR1);
-        }
-    }
-    return pid;
 }
 
 int main(void)
@@ -89,12 +75,12 @@ int main(void)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
     pid_t parent = getpid();
-    pid = signaller(parent);
+    pid = fork_signaller(parent, SIGUSR1);
     is_int(e(poll(&fd, 1, -1)), -EINTR,
            "a handled signal ends poll with EINTR even with SA_RESTART");
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    pid = signaller(parent);
+    pid = fork_signaller(parent, SIGUSR1);
     struct timeval tv = {5, 0};
     FD_ZERO(&r);
     FD_SET(p[0], &r);

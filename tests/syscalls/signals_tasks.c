@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "signaller.h"
 #include "tap.h"
 
 static long e(long r)
@@ -118,24 +119,6 @@ static void test_between_processes(void)
 static void on_alarm(int sig)
 {
     (void)sig;
-}
-
-/* Send sig to p now and every 50 ms until it exits (up to 10 s, then kill
- * it so that the caller's check fails rather than hangs); its wait status.
- * The child cannot be seen entering its blocking call: a signal caught just
- * before would leave the call without end, the next one ends it. */
-static int signal_until_exit(pid_t p, int sig)
-{
-    int st = 0;
-    for (int i = 0; i < 200; i++) {
-        kill(p, sig);
-        usleep(50000);
-        if (waitpid(p, &st, WNOHANG) == p)
-            return st;
-    }
-    kill(p, SIGKILL);
-    waitpid(p, &st, 0);
-    return st;
 }
 
 static void test_interrupted_calls(void)
