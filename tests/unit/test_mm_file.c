@@ -577,14 +577,24 @@ Test(mm_fcache, address_spaces_share_one_read)
     cr_expect_eq(mm_memfile_used(mf), CHUNK);
 }
 
+/* The file's first 4 pages mapped privately with prot in mm (*a1) and in
+ * mm2 (*a2), page 1 faulted in by both stubs, which must then map the same
+ * cached chunk: its offset in the memory file. */
+static uint64_t map_twice_shared(int prot, int64_t *a1, int64_t *a2)
+{
+    *a1 = vmap(mm, 0, 4 * PG, prot, PRIV, 0);
+    *a2 = vmap(mm2, 0, 4 * PG, prot, PRIV, 0);
+    cr_assert_gt(*a1, 0);
+    cr_assert_gt(*a2, 0);
+    uint64_t shared = stub_off(mm, as, (uint64_t)*a1 + PG, false);
+    cr_assert_eq(stub_off(mm2, as2, (uint64_t)*a2 + PG, false), shared);
+    return shared;
+}
+
 Test(mm_fcache, writes_stay_private)
 {
-    int64_t a1 = vmap(mm, 0, 4 * PG, RW, PRIV, 0);
-    int64_t a2 = vmap(mm2, 0, 4 * PG, RW, PRIV, 0);
-    cr_assert_gt(a1, 0);
-    cr_assert_gt(a2, 0);
-    uint64_t shared = stub_off(mm2, as2, (uint64_t)a2 + PG, false);
-    cr_assert_eq(stub_off(mm, as, (uint64_t)a1 + PG, false), shared);
+    int64_t a1, a2;
+    uint64_t shared = map_twice_shared(RW, &a1, &a2);
 
     /* A write by the Sentry (copy-out) in one address space. */
     unsigned char x = 0xee;
@@ -984,12 +994,8 @@ Test(mm_fcache, huge_length_is_enomem)
  * get write access to it (every later exec would see the write). */
 Test(mm_fcache, mprotect_keeps_shared_chunk_read_only)
 {
-    int64_t a1 = vmap(mm, 0, 4 * PG, R, PRIV, 0);
-    int64_t a2 = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
-    cr_assert_gt(a1, 0);
-    cr_assert_gt(a2, 0);
-    uint64_t shared = stub_off(mm, as, (uint64_t)a1 + PG, false);
-    cr_assert_eq(stub_off(mm2, as2, (uint64_t)a2 + PG, false), shared);
+    int64_t a1, a2;
+    uint64_t shared = map_twice_shared(R, &a1, &a2);
     cr_assert_eq(mm_mprotect(mm, (uint64_t)a1, 4 * PG, RW), 0);
     const struct fake_page *p = fake_as_page(as, (uint64_t)a1 + PG);
     cr_expect(!p || p->off != shared || !(p->prot & PLATFORM_PROT_WRITE),
