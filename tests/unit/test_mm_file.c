@@ -940,39 +940,38 @@ Test(mm_fcache, fork_shares_cached_chunks)
     cr_expect_eq(mm_memfile_used(mf), 0);
 }
 
+/* The file's first 4 pages mapped privately read-only through d in mm
+ * (a[0]) and in mm2 (a[1]), and page 1 read through each. */
+static void map_and_read_both(const struct mm_file_desc *d, int64_t a[2])
+{
+    a[0] = mm_mmap_file(mm, 0, 4 * PG, R, PRIV, d, 0);
+    a[1] = mm_mmap_file(mm2, 0, 4 * PG, R, PRIV, d, 0);
+    cr_assert_gt(a[0], 0);
+    cr_assert_gt(a[1], 0);
+    cr_expect_eq(peek_in(mm, (uint64_t)a[0] + PG), pattern(PG));
+    cr_expect_eq(peek_in(mm2, (uint64_t)a[1] + PG), pattern(PG));
+}
+
 Test(mm_fcache, files_without_version_are_not_cached)
 {
     struct mm_file_desc d = desc(); /* no version op */
-    int64_t a1 = mm_mmap_file(mm, 0, 4 * PG, R, PRIV, &d, 0);
-    int64_t a2 = mm_mmap_file(mm2, 0, 4 * PG, R, PRIV, &d, 0);
-    cr_assert_gt(a1, 0);
-    cr_assert_gt(a2, 0);
-    cr_expect_eq(peek_in(mm, (uint64_t)a1 + PG), pattern(PG));
-    cr_expect_eq(peek_in(mm2, (uint64_t)a2 + PG), pattern(PG));
+    int64_t a[2];
+    map_and_read_both(&d, a);
     cr_expect_eq(ff.reads, 2);
     cr_expect_eq(ff.bytes_read, 8 * PG, "each reads what it maps");
-    cr_expect_neq(stub_off(mm, as, (uint64_t)a1, false), stub_off(mm2, as2, (uint64_t)a2, false));
+    cr_expect_neq(stub_off(mm, as, (uint64_t)a[0], false),
+                  stub_off(mm2, as2, (uint64_t)a[1], false));
 
     /* A version of 0 means "do not cache". */
     ff.version = 0;
-    int64_t b1 = vmap(mm, 0, 4 * PG, R, PRIV, 0);
-    int64_t b2 = vmap(mm2, 0, 4 * PG, R, PRIV, 0);
-    cr_assert_gt(b1, 0);
-    cr_assert_gt(b2, 0);
-    cr_expect_eq(peek_in(mm, (uint64_t)b1 + PG), pattern(PG));
-    cr_expect_eq(peek_in(mm2, (uint64_t)b2 + PG), pattern(PG));
+    d.ops = &fops_v;
+    map_and_read_both(&d, a);
     cr_expect_eq(ff.reads, 4);
 
     /* Neither does a file without an identity. */
     ff.version = 1;
-    d.ops = &fops_v;
     d.dev = d.ino = 0;
-    int64_t c1 = mm_mmap_file(mm, 0, 4 * PG, R, PRIV, &d, 0);
-    int64_t c2 = mm_mmap_file(mm2, 0, 4 * PG, R, PRIV, &d, 0);
-    cr_assert_gt(c1, 0);
-    cr_assert_gt(c2, 0);
-    cr_expect_eq(peek_in(mm, (uint64_t)c1 + PG), pattern(PG));
-    cr_expect_eq(peek_in(mm2, (uint64_t)c2 + PG), pattern(PG));
+    map_and_read_both(&d, a);
     cr_expect_eq(ff.reads, 6);
     cr_expect_eq(mm_fcache_shrink(mf), 0);
     cr_expect_eq(mm_memfile_used(mf), 6 * CHUNK);
